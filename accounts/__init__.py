@@ -1,0 +1,1 @@
+"""Staff accounts: officers, supervisors and administrators, and their API tokens."""

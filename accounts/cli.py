@@ -1,0 +1,4 @@
+"""The `users` commands."""
+from flask.cli import AppGroup
+
+users_cli = AppGroup('users', help='users commands')

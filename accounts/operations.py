@@ -1,0 +1,68 @@
+"""Creating staff accounts, issuing and checking API tokens."""
+import hashlib
+import secrets
+
+import sqlalchemy as sa
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from accounts.models import ROLES, ApiToken, User
+from core.errors import Conflict, Invalid, NotFound
+from core.extensions import db
+from core.phones import normalise_phone
+
+
+def _hash_token(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(*, email, password, role, agency, name=None, phone=None, telegram_chat_id=None, now):
+    """Create a staff account; the password is stored hashed."""
+    email = (email or '').strip().lower()
+    if '@' not in email:
+        raise Invalid('Not an email address.', fields={'email': ['Not an email address.']})
+    if role not in ROLES:
+        raise Invalid(f'Role must be one of {", ".join(ROLES)}.', fields={'role': ['Unknown role.']})
+    if not password or len(password) < 8:
+        raise Invalid('Password must have at least 8 characters.',
+                      fields={'password': ['At least 8 characters.']})
+    if db.session.scalar(sa.select(User.id).where(User.email == email)):
+        raise Conflict(f'An account for {email} already exists.')
+    user = User(email=email, name=name or email.split('@')[0], role=role, agency=agency,
+                password_hash=generate_password_hash(password),
+                phone=normalise_phone(phone) if phone else None,
+                telegram_chat_id=telegram_chat_id, created_dt=now)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def check_password(user, password):
+    """True when `password` is the user's password."""
+    return check_password_hash(user.password_hash, password)
+
+
+def issue_token(user, *, now):
+    """Create a new API token for `user`; returns the plaintext, which is not stored anywhere."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user=user, token_hash=_hash_token(token), created_dt=now))
+    db.session.flush()
+    return token
+
+
+def user_for_token(token, *, now):
+    """The active user a bearer token belongs to, or None."""
+    if not token:
+        return None
+    api_token = db.session.scalar(
+        sa.select(ApiToken).where(ApiToken.token_hash == _hash_token(token), ApiToken.revoked_dt.is_(None)))
+    if api_token is None or not api_token.user.is_active:
+        return None
+    return api_token.user
+
+
+def get_user_by_email(email):
+    """The account with that email, or NotFound."""
+    user = db.session.scalar(sa.select(User).where(User.email == (email or '').strip().lower()))
+    if user is None:
+        raise NotFound(f'No staff account {email}.')
+    return user

@@ -1,0 +1,1 @@
+"""Tickets, residents, messages, routing, the public intake and the officer API."""

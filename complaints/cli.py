@@ -1,0 +1,4 @@
+"""The `seed` commands."""
+from flask.cli import AppGroup
+
+seed_cli = AppGroup('seed', help='seed commands')

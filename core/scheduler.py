@@ -1,0 +1,7 @@
+"""The scheduler process."""
+import click
+
+
+@click.command('scheduler')
+def scheduler_command():
+    """Run the scheduler."""

@@ -1,0 +1,1 @@
+"""The outbox, message templates, delivery with retries, and who gets told what."""

@@ -1,0 +1,1 @@
+"""Deadline policies, working-hours calendars, the sweep, escalations and sanction records."""

@@ -1,0 +1,4 @@
+"""The `sla` commands."""
+from flask.cli import AppGroup
+
+sla_cli = AppGroup('sla', help='sla commands')

@@ -1,0 +1,111 @@
+"""Shared fixtures: the app on SQLite (or TEST_DATABASE_URL), a rolled-back session per test,
+a frozen clock, factories, and a guard that fails any test reaching beyond loopback."""
+import ipaddress
+import os
+import socket
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from core import create_app
+from core import timeutil
+from core.extensions import db as _db
+
+#: Monday 2026-11-23 09:00 WIB: a working morning, the default frozen time.
+DEFAULT_NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+
+
+def _database_url(tmp_path_factory):
+    url = os.environ.get('TEST_DATABASE_URL')
+    if url:
+        return url
+    return 'sqlite:///' + str(tmp_path_factory.mktemp('db') / 'test.db')
+
+
+@pytest.fixture(scope='session')
+def app(tmp_path_factory):
+    """The app with a freshly migrated schema (through Alembic, as in production)."""
+    from flask_migrate import upgrade
+    url = _database_url(tmp_path_factory)
+    app = create_app(TESTING=True, SQLALCHEMY_DATABASE_URI=url, SECRET_KEY='test-secret')
+    with app.app_context():
+        if _db.engine.dialect.name == 'postgresql':
+            with _db.engine.begin() as conn:
+                conn.execute(sa.text('DROP SCHEMA public CASCADE; CREATE SCHEMA public'))
+        upgrade()
+    yield app
+
+
+@pytest.fixture
+def db(app):
+    """A session whose commits land in savepoints of one transaction, rolled back after the test."""
+    with app.app_context():
+        connection = _db.engine.connect()
+        transaction = connection.begin()
+        original = _db.session
+        _db.session = _db._make_scoped_session(
+            {'bind': connection, 'join_transaction_mode': 'create_savepoint'})
+        try:
+            yield _db
+        finally:
+            _db.session.remove()
+            _db.session = original
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def committed_db(app):
+    """Real commits, visible to other connections and threads; every table emptied afterwards."""
+    with app.app_context():
+        yield _db
+        _db.session.remove()
+        with _db.engine.begin() as conn:
+            for table in reversed(_db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    """Freeze `now_utc()`; move it with `clock.set(dt)` or `clock.advance(timedelta)`."""
+    class Clock:
+        def __init__(self):
+            self.now = DEFAULT_NOW
+            timeutil.freeze_time(self.now)
+
+        def set(self, dt):
+            self.now = timeutil.ensure_utc(dt)
+            timeutil.freeze_time(self.now)
+            return self.now
+
+        def advance(self, delta):
+            return self.set(self.now + delta)
+
+    clock = Clock()
+    yield clock
+    timeutil.freeze_time(None)
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch):
+    """Fail any test that connects anywhere but loopback or a local socket."""
+    real_connect = socket.socket.connect
+
+    def guarded_connect(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            host = address[0]
+            try:
+                is_local = ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                is_local = host == 'localhost'
+            if not is_local:
+                raise RuntimeError(f'test tried to reach the network: {address!r}')
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, 'connect', guarded_connect)
