@@ -47,6 +47,11 @@ class Settings:
     #: First retry delay in seconds; doubles with each failed attempt.
     OUTBOX_BACKOFF_SECONDS: int = 30
     OUTBOX_BACKOFF_MAX_SECONDS: int = 3600
+    #: Which adapter (channels/*.py, by name) delivers each channel. Only the console adapter ships so
+    #: far, so every channel goes to the log; the next issue maps sms/whatsapp, telegram and email to
+    #: their real adapters when their credentials are set.
+    CHANNEL_ADAPTERS: dict = field(default_factory=lambda: dict.fromkeys(
+        ('sms', 'whatsapp', 'telegram', 'email', 'console', 'web'), 'console'))
     #: Request bodies larger than this are refused with 413.
     MAX_CONTENT_LENGTH: int = 1024 * 1024
     TESTING: bool = False

@@ -95,6 +95,7 @@ class SanctionRecord(db.Model):
     decision_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     ticket = relationship('Ticket')
+    escalation = relationship(Escalation)
     agency = relationship('Agency')
     officer = relationship('User', foreign_keys=[officer_id])
     decided_by = relationship('User', foreign_keys=[decided_by_id])

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa
+import sqlalchemy.orm  # noqa: F401
 
 from core import create_app
 from core import timeutil
@@ -37,6 +38,11 @@ def app(tmp_path_factory):
     yield app
 
 
+def _app_ctx_id():
+    from flask.globals import app_ctx
+    return id(app_ctx._get_current_object())
+
+
 @pytest.fixture
 def db(app):
     """A session whose commits land in savepoints of one transaction, rolled back after the test."""
@@ -44,8 +50,9 @@ def db(app):
         connection = _db.engine.connect()
         transaction = connection.begin()
         original = _db.session
-        _db.session = _db._make_scoped_session(
-            {'bind': connection, 'join_transaction_mode': 'create_savepoint'})
+        # A plain Session: Flask-SQLAlchemy's own ignores `bind` and would reach the engine directly.
+        factory = sa.orm.sessionmaker(bind=connection, join_transaction_mode='create_savepoint')
+        _db.session = sa.orm.scoped_session(factory, scopefunc=_app_ctx_id)
         try:
             yield _db
         finally:
@@ -109,3 +116,55 @@ def no_internet(monkeypatch):
         return real_connect(sock, address)
 
     monkeypatch.setattr(socket.socket, 'connect', guarded_connect)
+
+
+@pytest.fixture
+def make(db, clock):
+    """Factories that build rows through the same operations the app uses."""
+    from accounts.operations import create_user, issue_token
+    from complaints.models import Agency, Category
+    from complaints.operations import file_complaint
+
+    class Make:
+        counter = 0
+
+        def _next(self):
+            Make.counter += 1
+            return Make.counter
+
+        def agency(self, code=None, *, timezone='Asia/Jakarta', staffed=True):
+            """An agency; staffed: with a head (supervisor), a duty officer and a second officer."""
+            code = code or f'OPD{self._next()}'
+            agency = Agency(code=code, name=f'Dinas Uji {code}', timezone=timezone)
+            db.session.add(agency)
+            db.session.flush()
+            if staffed:
+                agency.head = self.user(agency, 'supervisor', name=f'Kepala {code}')
+                agency.duty_officer = self.user(agency, 'officer', name=f'Piket {code}')
+                self.user(agency, 'officer', name=f'Petugas {code}')
+                db.session.flush()
+            return agency
+
+        def user(self, agency, role='officer', *, email=None, name=None, phone=None):
+            n = self._next()
+            return create_user(email=email or f'{role}{n}@{agency.code.lower()}.example', password='rahasia123',
+                               role=role, agency=agency, name=name or f'{role.title()} {n}', phone=phone,
+                               now=clock.now)
+
+        def category(self, agency, code=None, *, window_minutes=240, clock='wall', resolution_days=3):
+            category = Category(code=code or f'kategori-{self._next()}', agency=agency, name_id='Kategori uji',
+                                name_en='Test category', response_window_minutes=window_minutes, clock=clock,
+                                resolution_days=resolution_days)
+            db.session.add(category)
+            db.session.flush()
+            return category
+
+        def ticket(self, category, *, description='Lampu jalan di depan rumah saya mati sejak kemarin.',
+                   phone='+6281200001234', **kwargs):
+            return file_complaint(category=category, description=description, phone=phone, now=clock.now,
+                                  **kwargs)
+
+        def headers(self, user):
+            return {'Authorization': f'Bearer {issue_token(user, now=clock.now)}'}
+
+    return Make()
