@@ -44,6 +44,7 @@ def test_the_sweep_job_escalates_and_delivery_job_sends(app, committed_db, clock
     create_user(email='kepala@pupr.example', password='rahasia123', role='supervisor', agency=agency, now=clock.now)
     category = Category(code='jalan', agency=agency, name_id='Jalan', name_en='Road', response_window_minutes=240,
                         clock='wall', resolution_days=3)
+    db.session.add(category)
     file_complaint(category=category, description='Jalan berlubang di depan SD.', phone='+6281200003333',
                    now=clock.now)
     db.session.commit()
