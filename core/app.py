@@ -17,6 +17,7 @@ def create_app(**overrides):
         import os
         os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    logging.getLogger('alembic.runtime.plugins').setLevel(logging.WARNING)
 
     from core.extensions import db, migrate
     db.init_app(app)

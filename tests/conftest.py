@@ -120,7 +120,17 @@ def no_internet(monkeypatch):
 
 @pytest.fixture
 def make(db, clock):
-    """Factories that build rows through the same operations the app uses."""
+    """Factories that build rows through the same operations the app uses (rolled back after the test)."""
+    return _factories(db, clock)
+
+
+@pytest.fixture
+def make_committed(committed_db, clock):
+    """The same factories on `committed_db`, for tests that need other connections to see the rows."""
+    return _factories(committed_db, clock)
+
+
+def _factories(db, clock):
     from accounts.operations import create_user, issue_token
     from complaints.models import Agency, Category
     from complaints.operations import file_complaint

@@ -29,24 +29,11 @@ def test_creating_the_web_app_starts_no_scheduler_thread():
     assert {t.name for t in threading.enumerate()} == before
 
 
-def test_the_sweep_job_escalates_and_delivery_job_sends(app, committed_db, clock):
-    from accounts.operations import create_user
-    from complaints.models import Agency, Category
-    from complaints.operations import file_complaint
+def test_the_sweep_job_escalates_and_delivery_job_sends(app, committed_db, make_committed, clock):
     from notifications.models import OutboxMessage
     from sla.models import Escalation
     db = committed_db
-    agency = Agency(code='PUPR', name='Dinas PU', timezone='Asia/Jakarta')
-    db.session.add(agency)
-    db.session.flush()
-    agency.duty_officer = create_user(email='piket@pupr.example', password='rahasia123', role='officer',
-                                      agency=agency, now=clock.now)
-    create_user(email='kepala@pupr.example', password='rahasia123', role='supervisor', agency=agency, now=clock.now)
-    category = Category(code='jalan', agency=agency, name_id='Jalan', name_en='Road', response_window_minutes=240,
-                        clock='wall', resolution_days=3)
-    db.session.add(category)
-    file_complaint(category=category, description='Jalan berlubang di depan SD.', phone='+6281200003333',
-                   now=clock.now)
+    make_committed.ticket(make_committed.category(make_committed.agency('PUPR')))
     db.session.commit()
     clock.advance(timedelta(hours=4, minutes=1))
     scheduler = build_scheduler(app, BackgroundScheduler)

@@ -11,25 +11,11 @@ from sla.operations import sweep
 
 
 @pytest.fixture
-def many_breached(committed_db, app, clock):
-    from accounts.operations import create_user
-    from complaints.models import Agency, Category
-    from complaints.operations import file_complaint
-    db = committed_db
-    agency = Agency(code='DINSOS', name='Dinas Sosial', timezone='Asia/Jakarta')
-    db.session.add(agency)
-    db.session.flush()
-    agency.head = create_user(email='kepala@dinsos.example', password='rahasia123', role='supervisor',
-                              agency=agency, now=clock.now)
-    agency.duty_officer = create_user(email='piket@dinsos.example', password='rahasia123', role='officer',
-                                      agency=agency, now=clock.now)
-    category = Category(code='bansos', agency=agency, name_id='Bansos', name_en='Aid', response_window_minutes=240,
-                        clock='wall', resolution_days=3)
-    db.session.add(category)
+def many_breached(committed_db, make_committed):
+    category = make_committed.category(make_committed.agency('DINSOS'))
     for i in range(20):
-        file_complaint(category=category, description=f'Bansos belum cair nomor {i}.',
-                       phone=f'+628120000{2000 + i}', now=clock.now)
-    db.session.commit()
+        make_committed.ticket(category, phone=f'+628120000{2000 + i}')
+    committed_db.session.commit()
     return 20
 
 
@@ -70,4 +56,4 @@ def test_parallel_sweeps_never_duplicate(app, committed_db, many_breached, clock
         assert session.scalar(sa.select(sa.func.count()).select_from(SanctionRecord)) == many_breached
         alerts = session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)
                                 .where(OutboxMessage.template == 'escalation'))
-        assert alerts == 2 * many_breached  # the head at level 1 (only supervisor) and at level 2
+        assert alerts == 2 * many_breached  # the head at level 1 (the only supervisor) and at level 2
