@@ -50,8 +50,23 @@ class Settings:
     #: Which adapter (channels/*.py, by name) delivers each channel. Only the console adapter ships so
     #: far, so every channel goes to the log; the next issue maps sms/whatsapp, telegram and email to
     #: their real adapters when their credentials are set.
-    CHANNEL_ADAPTERS: dict = field(default_factory=lambda: dict.fromkeys(
-        ('sms', 'whatsapp', 'telegram', 'email', 'console', 'web'), 'console'))
+    CHANNEL_ADAPTERS: dict = field(default_factory=dict)
+    #: Approved WhatsApp template (ContentSid HX...) used outside the 24-hour window; its variables are
+    #: {{1}} the tracking code and {{2}} the message. Without it, such messages fall back to SMS.
+    TWILIO_WHATSAPP_TEMPLATE_SID: str | None = None
+    SMTP_HOST: str | None = None
+    SMTP_PORT: int = 587
+    SMTP_USER: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_FROM: str = 'tanggap@localhost'
+    SMTP_STARTTLS: bool = True
+    #: Attachments residents send: largest size kept, and the types accepted.
+    MEDIA_MAX_BYTES: int = 5 * 1024 * 1024
+    MEDIA_TYPES: tuple = ('image/jpeg', 'image/png', 'image/webp', 'image/gif', 'application/pdf')
+    #: Where fetched attachments are stored (default: instance/media).
+    MEDIA_DIR: str = ''
+    #: Category of complaints that arrive by message before the resident picks one (triage).
+    TRIAGE_CATEGORY: str = 'umum'
     #: Request bodies larger than this are refused with 413.
     MAX_CONTENT_LENGTH: int = 1024 * 1024
     TESTING: bool = False
@@ -78,14 +93,40 @@ class Settings:
             OUTBOX_BACKOFF_SECONDS=_int('OUTBOX_BACKOFF_SECONDS', cls.OUTBOX_BACKOFF_SECONDS),
             OUTBOX_BACKOFF_MAX_SECONDS=_int('OUTBOX_BACKOFF_MAX_SECONDS', cls.OUTBOX_BACKOFF_MAX_SECONDS),
             MAX_CONTENT_LENGTH=_int('MAX_CONTENT_LENGTH', cls.MAX_CONTENT_LENGTH),
+            TWILIO_WHATSAPP_TEMPLATE_SID=_env('TWILIO_WHATSAPP_TEMPLATE_SID'),
+            SMTP_HOST=_env('SMTP_HOST'),
+            SMTP_PORT=_int('SMTP_PORT', cls.SMTP_PORT),
+            SMTP_USER=_env('SMTP_USER'),
+            SMTP_PASSWORD=_env('SMTP_PASSWORD'),
+            SMTP_FROM=_env('SMTP_FROM', cls.SMTP_FROM),
+            SMTP_STARTTLS=_env('SMTP_STARTTLS', 'true').lower() in ('1', 'true', 'yes'),
+            MEDIA_MAX_BYTES=_int('MEDIA_MAX_BYTES', cls.MEDIA_MAX_BYTES),
+            MEDIA_DIR=_env('MEDIA_DIR', str(BASE_DIR / 'instance' / 'media')),
+            TRIAGE_CATEGORY=_env('TRIAGE_CATEGORY', cls.TRIAGE_CATEGORY),
         )
         for key, value in overrides.items():
             if key in {f.name for f in fields(cls)}:
                 setattr(settings, key, value)
             else:
                 settings.extra[key] = value
+        if not settings.CHANNEL_ADAPTERS:
+            settings.CHANNEL_ADAPTERS = settings.default_adapters()
         settings.validate()
         return settings
+
+    def default_adapters(self):
+        """Real adapters for the providers that are configured; the console (the log) for the rest."""
+        adapters = dict.fromkeys(('sms', 'whatsapp', 'telegram', 'email', 'console', 'web'), 'console')
+        if self.TWILIO_ACCOUNT_SID:
+            if self.TWILIO_SMS_FROM:
+                adapters['sms'] = 'twilio'
+            if self.TWILIO_WHATSAPP_FROM:
+                adapters['whatsapp'] = 'twilio'
+        if self.TELEGRAM_BOT_TOKEN:
+            adapters['telegram'] = 'telegram'
+        if self.SMTP_HOST:
+            adapters['email'] = 'email'
+        return adapters
 
     def validate(self):
         """Refuse a configuration that cannot work, saying what to set."""

@@ -13,6 +13,13 @@ class OutboundMessage:
     subject: str | None
     body: str
     ticket_code: str | None
+    #: Choices to offer as buttons where the channel has them (Telegram): (label, callback data) pairs.
+    #: The body already lists them as numbers for channels without buttons.
+    options: tuple = ()
+    language: str = 'id'
+    #: WhatsApp only: True when the resident wrote within the last 24 hours (free-form allowed),
+    #: False when not (an approved template is needed), None when unknown or not a resident.
+    window_open: bool | None = None
 
 
 @dataclass(frozen=True)
