@@ -35,3 +35,11 @@ class InboundMessage:
     media: tuple[Media, ...] = field(default_factory=tuple)
     #: Telegram inline-keyboard button data, e.g. 'cat:bansos'.
     callback_data: str | None = None
+
+
+class MediaError(Exception):
+    """An attachment could not be fetched or is not accepted; the message says why."""
+
+
+class MediaTooLarge(MediaError):
+    """The attachment is larger than MEDIA_MAX_BYTES."""

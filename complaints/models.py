@@ -80,7 +80,17 @@ class Resident(db.Model):
     #: E.164 (+62...), normalised with phonenumbers.
     phone: Mapped[str | None] = mapped_column(sa.String(20), unique=True)
     email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
+    telegram_user_id: Mapped[int | None] = mapped_column(sa.BigInteger, unique=True)
+    #: The private chat with the bot, where replies go.
+    telegram_chat_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     language: Mapped[str] = mapped_column(sa.String(5), default='id')
+    #: The resident's last WhatsApp message: free-form replies are allowed for 24 hours after it.
+    whatsapp_last_inbound_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: What the conversation waits for: 'new' (next message starts a new ticket) or
+    #: 'category' (a number picks the category of `conversation_ticket_id`); NULL when nothing.
+    conversation_state: Mapped[str | None] = mapped_column(sa.String(16))
+    conversation_ticket_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey('tickets.id', use_alter=True, ondelete='SET NULL'))
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -159,10 +169,16 @@ class TicketMessage(db.Model):
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey('users.id'))
     channel: Mapped[str] = mapped_column(sa.String(16))
     body: Mapped[str] = mapped_column(sa.Text)
+    #: The stored webhook payload a resident message came from.
+    payload_id: Mapped[int | None] = mapped_column(sa.ForeignKey('inbound_payloads.id', ondelete='SET NULL'))
+    #: Replies: the outbox row that carries it to the resident (its delivery status).
+    outbox_id: Mapped[int | None] = mapped_column(sa.ForeignKey('outbox.id', ondelete='SET NULL'))
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime)
 
     ticket = relationship(Ticket, back_populates='messages')
     author = relationship('User')
+    attachments = relationship('Attachment', back_populates='message', order_by='Attachment.id')
+    outbox = relationship('OutboxMessage')
 
     @property
     def is_public(self):
@@ -186,3 +202,29 @@ class TicketEvent(db.Model):
 
     ticket = relationship(Ticket, back_populates='events')
     actor = relationship('User')
+
+
+PHOTO, FILE, LOCATION = 'photo', 'file', 'location'
+
+
+class Attachment(db.Model):
+    """A photo, file or location a resident sent with a message; files are stored under MEDIA_DIR."""
+
+    __tablename__ = 'attachments'
+    __table_args__ = (sa.CheckConstraint("kind IN ('photo', 'file', 'location')", name='kind'),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey('tickets.id', ondelete='CASCADE'), index=True)
+    message_id: Mapped[int] = mapped_column(sa.ForeignKey('ticket_messages.id', ondelete='CASCADE'))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    content_type: Mapped[str | None] = mapped_column(sa.String(100))
+    size_bytes: Mapped[int | None]
+    #: Path relative to MEDIA_DIR, named by content hash.
+    storage_key: Mapped[str | None] = mapped_column(sa.String(200))
+    sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    ticket = relationship(Ticket)
+    message = relationship(TicketMessage, back_populates='attachments')

@@ -41,7 +41,14 @@ class OutboxMessage(db.Model):
     #: A dispatcher has claimed the row until then; another may take it over afterwards.
     locked_until_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
-    provider_message_id: Mapped[str | None] = mapped_column(sa.String(64))
+    provider_message_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    #: The provider's last word on delivery (Twilio: sent, delivered, read, failed, undelivered).
+    provider_status: Mapped[str | None] = mapped_column(sa.String(16))
+    #: Buttons to offer where the channel has them: a JSON list of [label, callback data] pairs.
+    options: Mapped[list | None] = mapped_column(sa.JSON)
+    #: Where to try next when this channel fails for good: a JSON list of [channel, address] pairs.
+    fallbacks: Mapped[list | None] = mapped_column(sa.JSON)
+    language: Mapped[str] = mapped_column(sa.String(5), default='id', server_default='id')
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime)
     delivered_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
