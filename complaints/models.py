@@ -140,7 +140,7 @@ class Ticket(db.Model):
 
     agency = relationship(Agency)
     category = relationship(Category)
-    resident = relationship(Resident)
+    resident = relationship(Resident, foreign_keys=[resident_id])
     assignee = relationship('User', foreign_keys=[assignee_id])
     first_response_by = relationship('User', foreign_keys=[first_response_by_id])
     messages = relationship('TicketMessage', back_populates='ticket', order_by='TicketMessage.id')

@@ -12,6 +12,7 @@ from flask import current_app
 from channels.base import DeliveryError, OutboundMessage, adapter_name, get_adapter
 from core.errors import Conflict
 from core.extensions import db
+from core.timeutil import ensure_utc
 from notifications.models import DEAD, DELIVERED, PENDING, DeliveryAttempt, OutboxMessage
 from notifications.templates import render
 
@@ -19,16 +20,24 @@ logger = logging.getLogger(__name__)
 
 #: How long a dispatcher owns the rows it claimed; a crashed dispatcher's rows are taken over afterwards.
 CLAIM_DURATION = timedelta(minutes=2)
+#: WhatsApp's customer-service window after a resident's message.
+WHATSAPP_WINDOW = timedelta(hours=24)
 #: Provider error pages can be long; the start says what went wrong.
 _MAX_ERROR_LENGTH = 2000
 
 
 def enqueue(*, channel, address, template, language='id', context, ticket=None, resident=None, user=None,
-            now):
-    """Queue `template` rendered with `context` for delivery; flushes, the caller commits."""
+            options=None, fallbacks=None, now):
+    """Queue `template` rendered with `context` for delivery; flushes, the caller commits.
+
+    `options`: [label, data] pairs offered as buttons where the channel has them. `fallbacks`:
+    [channel, address] pairs tried in turn when this channel fails for good.
+    """
     subject, body = render(template, language, **context)
     message = OutboxMessage(channel=channel, address=address, template=template, subject=subject, body=body,
                             ticket_id=_id_of(ticket), resident_id=_id_of(resident), user_id=_id_of(user),
+                            language=language, options=[list(o) for o in options] if options else None,
+                            fallbacks=[list(f) for f in fallbacks] if fallbacks else None,
                             status=PENDING, attempts=0, next_attempt_dt=now, created_dt=now)
     db.session.add(message)
     db.session.flush()
@@ -91,7 +100,7 @@ def _claim(now, limit):
                 .execution_options(synchronize_session=False))
             if result.rowcount == 1:
                 claimed.append(outbox_id)
-        messages = _outbound(claimed)
+        messages = _outbound(claimed, now)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -99,19 +108,28 @@ def _claim(now, limit):
     return messages
 
 
-def _outbound(outbox_ids):
+def _outbound(outbox_ids, now):
     """Plain values for the adapters, so that sending reads nothing from the database."""
-    from complaints.models import Ticket
+    from complaints.models import Resident, Ticket
     if not outbox_ids:
         return []
     rows = db.session.execute(
-        sa.select(OutboxMessage, Ticket.tracking_code)
+        sa.select(OutboxMessage, Ticket.tracking_code, Resident.whatsapp_last_inbound_dt)
         .outerjoin(Ticket, Ticket.id == OutboxMessage.ticket_id)
+        .outerjoin(Resident, Resident.id == OutboxMessage.resident_id)
         .where(OutboxMessage.id.in_(outbox_ids))
         .order_by(OutboxMessage.next_attempt_dt, OutboxMessage.id)).all()
     return [OutboundMessage(outbox_id=row.id, channel=row.channel, address=row.address, subject=row.subject,
-                            body=row.body, ticket_code=code)
-            for row, code in rows]
+                            body=row.body, ticket_code=code, options=tuple(tuple(o) for o in row.options or ()),
+                            language=row.language, window_open=_window_open(row, last_inbound, now))
+            for row, code, last_inbound in rows]
+
+
+def _window_open(row, last_inbound_dt, now):
+    # WhatsApp allows free-form messages for 24 hours after the resident's last message.
+    if row.channel != 'whatsapp' or row.resident_id is None:
+        return None
+    return last_inbound_dt is not None and now - ensure_utc(last_inbound_dt) < WHATSAPP_WINDOW
 
 
 def _deliver(message, now, config, adapters):
@@ -157,7 +175,10 @@ def _record(message, now, adapter, provider_message_id, error, is_permanent, con
             outcome = 'delivered'
         else:
             row.last_error = error
-            if is_permanent or row.attempts >= config['OUTBOX_MAX_ATTEMPTS']:
+            if (is_permanent or row.attempts >= config['OUTBOX_MAX_ATTEMPTS']) and row.fallbacks:
+                _fall_back(row, now)
+                outcome = 'retried'
+            elif is_permanent or row.attempts >= config['OUTBOX_MAX_ATTEMPTS']:
                 row.status = DEAD
                 outcome = 'dead'
             else:
@@ -173,6 +194,58 @@ def _record(message, now, adapter, provider_message_id, error, is_permanent, con
         logger.warning('Outbox message %s to %s via %s dead-lettered after %s attempt(s): %s',
                        message.outbox_id, message.address, message.channel, attempts, error)
     return outcome
+
+
+def _fall_back(row, now):
+    """Move a message that failed for good on its channel to the next one, due at once."""
+    channel, address = row.fallbacks[0]
+    logger.info('Outbox message %s failed on %s; falling back to %s', row.id, row.channel, channel)
+    row.fallbacks = row.fallbacks[1:] or None
+    row.channel, row.address = channel, address
+    row.attempts = 0
+    row.provider_status = None
+    row.next_attempt_dt = now
+
+
+#: Twilio's delivery states in the order a message goes through them; a callback never moves back.
+_PROVIDER_ORDER = {'accepted': 0, 'queued': 1, 'sending': 2, 'sent': 3, 'delivered': 4, 'read': 5,
+                   'undelivered': 4, 'failed': 4}
+
+
+def record_provider_status(*, provider_message_id, status, error_code=None, now):
+    """A delivery report from the provider: kept when it moves forward; a failure after acceptance
+    puts the message back for another attempt or its fallback. Returns the row, or None if unknown."""
+    row = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.provider_message_id == provider_message_id)
+                            .with_for_update())
+    if row is None:
+        logger.info('Delivery report for unknown message %s (%s)', provider_message_id, status)
+        return None
+    status = (status or '').lower()
+    if status not in _PROVIDER_ORDER:
+        return row
+    if row.provider_status and _PROVIDER_ORDER[status] <= _PROVIDER_ORDER.get(row.provider_status, -1):
+        return row  # a late or repeated callback: keep the furthest state
+    row.provider_status = status
+    if status in ('failed', 'undelivered') and row.status == DELIVERED:
+        error = f'provider reported {status}' + (f' (error {error_code})' if error_code else '')
+        number = (db.session.scalar(sa.select(sa.func.max(DeliveryAttempt.number))
+                                    .where(DeliveryAttempt.outbox_id == row.id)) or 0) + 1
+        db.session.add(DeliveryAttempt(outbox_id=row.id, number=number, adapter='provider-report', started_dt=now,
+                                       is_success=False, error=error, provider_message_id=provider_message_id))
+        row.last_error = error
+        row.delivered_dt = None
+        config = current_app.config
+        if row.fallbacks:
+            row.status = PENDING
+            _fall_back(row, now)
+        elif row.attempts >= config['OUTBOX_MAX_ATTEMPTS']:
+            row.status = DEAD
+        else:
+            row.status = PENDING
+            row.next_attempt_dt = now + backoff_delay(row.attempts, config['OUTBOX_BACKOFF_SECONDS'],
+                                                      config['OUTBOX_BACKOFF_MAX_SECONDS'])
+    db.session.flush()
+    return row
 
 
 def retry(message, *, now):

@@ -1,7 +1,9 @@
 """Who gets told what, and on which channel."""
 from complaints.models import CONSOLE, SMS, TELEGRAM, WHATSAPP
 from notifications.operations import enqueue
-from notifications.templates import format_local
+from notifications.templates import format_local, language_of
+
+EMAIL = 'email'
 
 #: Labels a resident reads, in their language.
 STATUS_LABELS = {
@@ -12,51 +14,74 @@ STATUS_LABELS = {
 }
 
 
-def resident_contact(ticket):
-    """(channel, address) to reach the resident, or None when they left no way to be reached."""
-    resident = ticket.resident
-    if ticket.channel in (SMS, WHATSAPP) and resident.phone:
-        return ticket.channel, resident.phone
-    if ticket.channel == CONSOLE:
-        return CONSOLE, resident.phone or resident.email or f'resident-{resident.id}'
+def status_label(status, language):
+    """The status as the resident reads it."""
+    return STATUS_LABELS[language_of(language)][status]
+
+
+def resident_contacts(resident, channel):
+    """[(channel, address), ...] to reach the resident: the channel they used first, then fallbacks."""
+    if channel == TELEGRAM and resident.telegram_chat_id:
+        return [(TELEGRAM, str(resident.telegram_chat_id))]
+    if channel == WHATSAPP and resident.phone:
+        # Outside WhatsApp's 24-hour window without an approved template, SMS still reaches the resident.
+        return [(WHATSAPP, resident.phone), (SMS, resident.phone)]
+    if channel == SMS and resident.phone:
+        return [(SMS, resident.phone)]
+    if channel == CONSOLE:
+        return [(CONSOLE, resident.phone or resident.email or f'resident-{resident.id}')]
     # Web complaints: a phone number gets SMS (cheap phones), otherwise email.
+    contacts = []
     if resident.phone:
-        return SMS, resident.phone
+        contacts.append((SMS, resident.phone))
     if resident.email:
-        return 'email', resident.email
-    return None
+        contacts.append((EMAIL, resident.email))
+    return contacts
 
 
-def staff_contact(user):
-    """(channel, address) for a member of staff: Telegram, then WhatsApp, then email."""
+def staff_contacts(user):
+    """[(channel, address), ...] for a member of staff: Telegram, WhatsApp, SMS, then email."""
+    contacts = []
     if user.telegram_chat_id:
-        return TELEGRAM, str(user.telegram_chat_id)
+        contacts.append((TELEGRAM, str(user.telegram_chat_id)))
     if user.phone:
-        return WHATSAPP, user.phone
-    return 'email', user.email
+        contacts += [(WHATSAPP, user.phone), (SMS, user.phone)]
+    contacts.append((EMAIL, user.email))
+    return contacts
 
 
-def notify_resident(ticket, template, *, now, **context):
-    """Queue a message to the ticket's resident; returns the outbox row, or None if unreachable."""
-    contact = resident_contact(ticket)
-    if contact is None:
+def tell_resident(resident, channel, template, *, now, ticket=None, options=None, **context):
+    """Queue a message to a resident on `channel` (with fallbacks); None when they cannot be reached."""
+    contacts = resident_contacts(resident, channel)
+    if not contacts:
         return None
-    language = ticket.resident.language or 'id'
-    base = {'tracking_code': ticket.tracking_code, 'agency_name': ticket.agency.name,
+    (first_channel, address), fallbacks = contacts[0], contacts[1:]
+    return enqueue(channel=first_channel, address=address, template=template,
+                   language=language_of(resident.language), context=context, ticket=ticket, resident=resident,
+                   options=options, fallbacks=fallbacks, now=now)
+
+
+def ticket_context(ticket, language):
+    """What every resident template about a ticket may mention."""
+    return {'tracking_code': ticket.tracking_code, 'agency_name': ticket.agency.name,
             'due_local': format_local(ticket.response_due_dt, ticket.agency.timezone, language),
-            'status_label': STATUS_LABELS.get(language, STATUS_LABELS['id'])[ticket.status]}
-    channel, address = contact
-    return enqueue(channel=channel, address=address, template=template, language=language,
-                   context={**base, **context}, ticket=ticket, resident=ticket.resident, now=now)
+            'status_label': status_label(ticket.status, language)}
+
+
+def notify_resident(ticket, template, *, now, options=None, **context):
+    """Queue a message about `ticket` to its resident, on the channel the ticket came in by."""
+    language = language_of(ticket.resident.language)
+    return tell_resident(ticket.resident, ticket.channel, template, now=now, ticket=ticket, options=options,
+                         **{**ticket_context(ticket, language), **context})
 
 
 def notify_staff(users, template, ticket, *, now, due_dt, **context):
-    """Queue one alert per member of staff, each on their own channel."""
+    """Queue one alert per member of staff, on their first channel, falling back to the next ones."""
     rows = []
     for user in {u.id: u for u in users if u is not None}.values():
-        channel, address = staff_contact(user)
+        (channel, address), *fallbacks = staff_contacts(user)
         base = {'tracking_code': ticket.tracking_code, 'agency_name': ticket.agency.name,
                 'due_local': format_local(due_dt, ticket.agency.timezone, 'id')}
         rows.append(enqueue(channel=channel, address=address, template=template, language='id',
-                            context={**base, **context}, ticket=ticket, user=user, now=now))
+                            context={**base, **context}, ticket=ticket, user=user, fallbacks=fallbacks, now=now))
     return rows

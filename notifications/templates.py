@@ -32,6 +32,73 @@ TEMPLATES = {
         'en': ('Status of complaint {tracking_code}',
                'Complaint {tracking_code} is now {status_label}.{reason_sentence}'),
     },
+    # -- the conversation with a resident on Telegram, WhatsApp or SMS ---------------------------------
+    'welcome': {
+        'id': (None, 'Selamat datang di layanan pengaduan {city_name}. Tulis keluhan Anda di sini; '
+                     'Anda akan menerima kode pengaduan dan jawaban petugas paling lambat 4 jam. '
+                     'Kirim BANTUAN untuk daftar perintah.'),
+        'en': (None, 'Welcome to the {city_name} complaint service. Write your complaint here; '
+                     'you will get a tracking code and an answer from an officer within 4 hours. '
+                     'Send HELP for the commands.'),
+    },
+    'help': {
+        'id': (None, 'Tulis keluhan Anda untuk membuat pengaduan. Perintah: STATUS <kode> melihat '
+                     'perkembangan, BARU memulai pengaduan baru, BATAL membatalkan pilihan.'),
+        'en': (None, 'Write your complaint to file it. Commands: STATUS <code> to follow it, '
+                     'NEW to start a new complaint, CANCEL to cancel a choice.'),
+    },
+    'unknown_command': {
+        'id': (None, 'Perintah {command} tidak dikenal. Perintah: STATUS <kode>, BARU, BATAL, BANTUAN. '
+                     'Atau tulis saja keluhan Anda.'),
+        'en': (None, 'Unknown command {command}. Commands: STATUS <code>, NEW, CANCEL, HELP. '
+                     'Or just write your complaint.'),
+    },
+    'status_reply': {
+        'id': (None, '[{tracking_code}] {agency_name}: status {status_label}. {answer_line}'),
+        'en': (None, '[{tracking_code}] {agency_name}: status {status_label}. {answer_line}'),
+    },
+    'status_unknown': {
+        'id': (None, 'Kode {code} tidak ditemukan. Periksa kembali kode pengaduan Anda, contoh: STATUS K7QM-4XH2.'),
+        'en': (None, 'Code {code} was not found. Check your tracking code, e.g. STATUS K7QM-4XH2.'),
+    },
+    'status_none': {
+        'id': (None, 'Anda belum punya pengaduan. Tulis keluhan Anda untuk membuatnya.'),
+        'en': (None, 'You have no complaints yet. Write your complaint to file one.'),
+    },
+    'category_menu': {
+        'id': (None, 'Pilih kategori pengaduan {tracking_code} dengan membalas angkanya, atau abaikan '
+                     'dan petugas akan memilihkan:\n{menu}'),
+        'en': (None, 'Choose the category of complaint {tracking_code} by replying with its number, or '
+                     'ignore this and an officer will choose:\n{menu}'),
+    },
+    'category_chosen': {
+        'id': (None, 'Pengaduan {tracking_code} masuk kategori {category_name} dan diteruskan ke {agency_name}.'),
+        'en': (None, 'Complaint {tracking_code} is filed under {category_name} and passed to {agency_name}.'),
+    },
+    'category_invalid': {
+        'id': (None, 'Pilihan {choice} tidak ada. Balas angka 1 sampai {count}, atau BATAL.'),
+        'en': (None, 'There is no choice {choice}. Reply with a number from 1 to {count}, or CANCEL.'),
+    },
+    'appended': {
+        'id': (None, 'Pesan Anda ditambahkan ke pengaduan {tracking_code}. Kirim BARU bila ini keluhan lain.'),
+        'en': (None, 'Your message was added to complaint {tracking_code}. Send NEW if this is another complaint.'),
+    },
+    'new_prompt': {
+        'id': (None, 'Silakan tulis pengaduan baru Anda.'),
+        'en': (None, 'Please write your new complaint.'),
+    },
+    'cancelled': {
+        'id': (None, 'Dibatalkan.'),
+        'en': (None, 'Cancelled.'),
+    },
+    'nothing_to_cancel': {
+        'id': (None, 'Tidak ada yang perlu dibatalkan. Pengaduan yang sudah dikirim tetap diproses petugas.'),
+        'en': (None, 'Nothing to cancel. Complaints already sent are still being handled.'),
+    },
+    'media_refused': {
+        'id': (None, 'Lampiran tidak dapat diterima: {reason}. Kirim foto JPG/PNG atau PDF paling besar {max_mb} MB.'),
+        'en': (None, 'The attachment was not accepted: {reason}. Send a JPG/PNG photo or a PDF of at most {max_mb} MB.'),
+    },
     # -- to staff ----------------------------------------------------------------------------------
     'warning': {
         'id': ('Pengingat batas waktu {tracking_code}',
