@@ -28,12 +28,17 @@ def create_user(*, email, password, role, agency, name=None, phone=None, telegra
     if db.session.scalar(sa.select(User.id).where(User.email == email)):
         raise Conflict(f'An account for {email} already exists.')
     user = User(email=email, name=name or email.split('@')[0], role=role, agency=agency,
-                password_hash=generate_password_hash(password),
+                password_hash=generate_password_hash(password, method=_hash_method()),
                 phone=normalise_phone(phone) if phone else None,
                 telegram_chat_id=telegram_chat_id, created_dt=now)
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def _hash_method():
+    from flask import current_app
+    return current_app.config.get('PASSWORD_HASH_METHOD', 'scrypt')
 
 
 def check_password(user, password):

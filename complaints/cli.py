@@ -17,6 +17,10 @@ DEMO_PASSWORD = 'tanggap-demo'
 #: Kota Sukamaju, an invented city in WIB: agency code, name, and its categories
 #: (code, Indonesian name, English name, clock, resolution working days).
 DEMO_AGENCIES = [
+    ('DISKOMINFO', 'Dinas Komunikasi, Informatika dan Statistik', [
+        # Messages arrive here until the resident or an officer picks a category (TRIAGE_CATEGORY).
+        ('umum', 'Pengaduan umum (belum dipilih)', 'General (not yet chosen)', WALL_CLOCK, 5),
+    ]),
     ('DISDUKCAPIL', 'Dinas Kependudukan dan Pencatatan Sipil', [
         ('ktp-el', 'KTP elektronik', 'Electronic ID card', WALL_CLOCK, 14),
         ('kartu-keluarga', 'Kartu Keluarga', 'Family card', WORKING_HOURS, 3),
@@ -85,7 +89,7 @@ def seed_demo(now):
                 agency.duty_officer = user
     admin_email = 'admin@sukamaju.example'
     if db.session.scalar(sa.select(User.id).where(User.email == admin_email)) is None:
-        home = db.session.scalar(sa.select(Agency).where(Agency.code == 'DISDUKCAPIL'))
+        home = db.session.scalar(sa.select(Agency).where(Agency.code == 'DISKOMINFO'))
         create_user(email=admin_email, password=DEMO_PASSWORD, role=ADMIN, agency=home,
                     name='Admin Tanggap', now=now)
         created.append(f'admin {admin_email}')

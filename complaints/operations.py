@@ -81,13 +81,14 @@ def get_category(code):
 
 
 def file_complaint(*, category, description, now, name=None, phone=None, email=None, location=None,
-                   channel=WEB):
+                   channel=WEB, resident=None):
     """Turn a complaint into a routed ticket with deadlines and a queued acknowledgement."""
     from notifications.recipients import notify_resident
     from sla.operations import apply_deadlines
 
     category = get_category(category) if isinstance(category, str) else category
-    resident = find_or_create_resident(name=name, phone=phone, email=email, now=now)
+    if resident is None:
+        resident = find_or_create_resident(name=name, phone=phone, email=email, now=now)
     location = location or {}
     ticket = Ticket(
         agency=category.agency, category=category, resident=resident, channel=channel, status=NEW,
@@ -248,8 +249,8 @@ def transfer(ticket, actor, agency_code, reason, *, now):
     return ticket
 
 
-def change_status(ticket, actor, status, reason, *, now):
-    """Move the ticket along its life cycle; the resident is told."""
+def change_status(ticket, actor, status, reason, *, now, notify=True):
+    """Move the ticket along its life cycle; the resident is told (unless they caused it)."""
     from notifications.recipients import notify_resident
     if status not in STATUSES:
         raise Invalid(f'Unknown status {status!r}.', fields={'status': [f'One of {", ".join(STATUSES)}.']})
@@ -259,7 +260,24 @@ def change_status(ticket, actor, status, reason, *, now):
         message = f'Say why the ticket becomes {status}; the resident is told.'
         raise Invalid(message, fields={'reason': [message]})
     _set_status(ticket, actor, status, reason, now=now)
-    notify_resident(ticket, 'status_changed', now=now, reason=reason or '')
+    if notify:
+        notify_resident(ticket, 'status_changed', now=now, reason=reason or '')
+    db.session.flush()
+    return ticket
+
+
+def recategorise(ticket, actor, category, *, now):
+    """File the ticket under another category, moving it to that category's agency when it differs.
+    Deadlines keep running from arrival, as with a transfer."""
+    previous = ticket.category
+    ticket.category = category
+    if category.agency_id != ticket.agency_id:
+        record_event(ticket, actor, 'transferred', from_value=ticket.agency.code, to_value=category.agency.code,
+                     reason=f'category {category.code}', now=now)
+        ticket.agency = category.agency
+        ticket.assignee = None
+    record_event(ticket, actor, 'recategorised', from_value=previous.code, to_value=category.code, now=now)
+    ticket.updated_dt = now
     db.session.flush()
     return ticket
 

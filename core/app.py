@@ -35,11 +35,12 @@ def create_app(**overrides):
         app.register_blueprint(blueprint)
 
     from accounts.cli import users_cli
+    from channels.cli import channels_cli
     from complaints.cli import seed_cli
     from notifications.cli import notifications_cli
     from sla.cli import sla_cli
     from core.scheduler import scheduler_command
-    for group in (users_cli, seed_cli, notifications_cli, sla_cli):
+    for group in (users_cli, seed_cli, notifications_cli, sla_cli, channels_cli):
         app.cli.add_command(group)
     app.cli.add_command(scheduler_command)
     return app

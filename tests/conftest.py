@@ -29,7 +29,9 @@ def app(tmp_path_factory):
     """The app with a freshly migrated schema (through Alembic, as in production)."""
     from flask_migrate import upgrade
     url = _database_url(tmp_path_factory)
-    app = create_app(TESTING=True, SQLALCHEMY_DATABASE_URI=url, SECRET_KEY='test-secret')
+    # A cheap password hash keeps factories fast; production uses scrypt.
+    app = create_app(TESTING=True, SQLALCHEMY_DATABASE_URI=url, SECRET_KEY='test-secret',
+                     PASSWORD_HASH_METHOD='pbkdf2:sha256:1000')
     with app.app_context():
         if _db.engine.dialect.name == 'postgresql':
             with _db.engine.begin() as conn:
