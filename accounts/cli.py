@@ -21,7 +21,9 @@ users_cli = AppGroup('users', help='Staff accounts.')
 @click.option('--name', default=None)
 @click.option('--phone', default=None, help='+62... for WhatsApp/SMS alerts')
 @click.option('--telegram-chat-id', type=int, default=None)
-def create(email, password, role, agency_code, name, phone, telegram_chat_id):
+@click.option('--channel', 'preferred_channel', type=click.Choice(['telegram', 'whatsapp', 'sms', 'email']),
+              default=None, help='where alerts go first')
+def create(email, password, role, agency_code, name, phone, telegram_chat_id, preferred_channel):
     """Create a staff account."""
     agency = db.session.scalar(sa.select(Agency).where(Agency.code == agency_code.upper()))
     if agency is None:
@@ -29,7 +31,8 @@ def create(email, password, role, agency_code, name, phone, telegram_chat_id):
         raise click.ClickException(f'No agency {agency_code}; known agencies: {codes or "none (run seed demo)"}')
     try:
         user = operations.create_user(email=email, password=password, role=role, agency=agency, name=name,
-                                      phone=phone, telegram_chat_id=telegram_chat_id, now=now_utc())
+                                      phone=phone, telegram_chat_id=telegram_chat_id,
+                                      preferred_channel=preferred_channel, now=now_utc())
     except ApiError as exc:
         raise click.ClickException(exc.message) from None
     db.session.commit()

@@ -26,6 +26,8 @@ class User(db.Model):
     #: E.164, for WhatsApp/SMS alerts.
     phone: Mapped[str | None] = mapped_column(sa.String(20))
     telegram_chat_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: Where alerts go first (telegram, whatsapp, sms, email); the others follow when it fails.
+    preferred_channel: Mapped[str | None] = mapped_column(sa.String(16))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -15,7 +15,8 @@ def _hash_token(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_user(*, email, password, role, agency, name=None, phone=None, telegram_chat_id=None, now):
+def create_user(*, email, password, role, agency, name=None, phone=None, telegram_chat_id=None,
+                preferred_channel=None, now):
     """Create a staff account; the password is stored hashed."""
     email = (email or '').strip().lower()
     if '@' not in email:
@@ -25,12 +26,15 @@ def create_user(*, email, password, role, agency, name=None, phone=None, telegra
     if not password or len(password) < 8:
         raise Invalid('Password must have at least 8 characters.',
                       fields={'password': ['At least 8 characters.']})
+    if preferred_channel not in (None, 'telegram', 'whatsapp', 'sms', 'email'):
+        raise Invalid('Preferred channel must be telegram, whatsapp, sms or email.',
+                      fields={'preferred_channel': ['telegram, whatsapp, sms or email']})
     if db.session.scalar(sa.select(User.id).where(User.email == email)):
         raise Conflict(f'An account for {email} already exists.')
     user = User(email=email, name=name or email.split('@')[0], role=role, agency=agency,
                 password_hash=generate_password_hash(password, method=_hash_method()),
                 phone=normalise_phone(phone) if phone else None,
-                telegram_chat_id=telegram_chat_id, created_dt=now)
+                telegram_chat_id=telegram_chat_id, preferred_channel=preferred_channel, created_dt=now)
     db.session.add(user)
     db.session.flush()
     return user

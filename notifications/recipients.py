@@ -40,14 +40,16 @@ def resident_contacts(resident, channel):
 
 
 def staff_contacts(user):
-    """[(channel, address), ...] for a member of staff: Telegram, WhatsApp, SMS, then email."""
+    """[(channel, address), ...] for a member of staff: their preferred channel, then Telegram, WhatsApp,
+    SMS and email, as far as the account has them."""
     contacts = []
     if user.telegram_chat_id:
         contacts.append((TELEGRAM, str(user.telegram_chat_id)))
     if user.phone:
         contacts += [(WHATSAPP, user.phone), (SMS, user.phone)]
     contacts.append((EMAIL, user.email))
-    return contacts
+    preferred = [c for c in contacts if c[0] == user.preferred_channel]
+    return preferred + [c for c in contacts if c[0] != user.preferred_channel]
 
 
 def tell_resident(resident, channel, template, *, now, ticket=None, options=None, **context):

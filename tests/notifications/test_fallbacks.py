@@ -113,3 +113,13 @@ def test_a_failed_report_without_fallback_is_retried_later(db, clock, accepted_s
 
 def test_a_report_for_an_unknown_message_changes_nothing(db, clock):
     assert record_provider_status(provider_message_id='SMunknown', status='failed', now=clock.now) is None
+
+
+def test_a_preferred_channel_comes_first(db, make, clock):
+    from notifications.recipients import staff_contacts
+    dinsos = make.agency('DINSOS')
+    officer = make.user(dinsos, phone='+6281200004444')
+    officer.telegram_chat_id = 5511
+    assert [c for c, _ in staff_contacts(officer)] == ['telegram', 'whatsapp', 'sms', 'email']
+    officer.preferred_channel = 'sms'
+    assert [c for c, _ in staff_contacts(officer)] == ['sms', 'telegram', 'whatsapp', 'email']
