@@ -4,6 +4,7 @@ Each provider module registers how to parse its payloads and fetch its media. `r
 webhook views after they verified the request; `reprocess` by `flask channels reprocess`.
 """
 import logging
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -87,5 +88,9 @@ def reprocess(*, now, payload_id=None):
     if payload_id is not None:
         query = query.where(InboundPayload.id == payload_id)
     else:
-        query = query.where(InboundPayload.status.in_((FAILED, RECEIVED)))
+        # A payload still `received` a minute after arrival was interrupted (a crash between store and
+        # process); a younger one may be in the middle of being processed by its webhook.
+        query = query.where(sa.or_(InboundPayload.status == FAILED,
+                                   sa.and_(InboundPayload.status == RECEIVED,
+                                           InboundPayload.received_dt < now - timedelta(minutes=1))))
     return [process(payload, now=now) for payload in db.session.scalars(query).all()]
