@@ -33,6 +33,8 @@ class Settings:
     SECRET_KEY: str = 'dev-secret-key-change-me'
     SQLALCHEMY_DATABASE_URI: str = ''
     TIMEZONE: str = 'Asia/Jakarta'
+    #: How residents' messages name the service ("layanan pengaduan Kota Sukamaju").
+    CITY_NAME: str = 'Kota Sukamaju'
     PUBLIC_BASE_URL: str = 'http://127.0.0.1:5000'
     TWILIO_ACCOUNT_SID: str | None = None
     TWILIO_AUTH_TOKEN: str | None = None
@@ -80,6 +82,7 @@ class Settings:
             SECRET_KEY=_env('SECRET_KEY', cls.SECRET_KEY),
             SQLALCHEMY_DATABASE_URI=_normalise_db_url(_env('DATABASE_URL', default_db)),
             TIMEZONE=_env('TIMEZONE', cls.TIMEZONE),
+            CITY_NAME=_env('CITY_NAME', cls.CITY_NAME),
             PUBLIC_BASE_URL=_env('PUBLIC_BASE_URL', cls.PUBLIC_BASE_URL).rstrip('/'),
             TWILIO_ACCOUNT_SID=_env('TWILIO_ACCOUNT_SID'),
             TWILIO_AUTH_TOKEN=_env('TWILIO_AUTH_TOKEN'),

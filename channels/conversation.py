@@ -128,7 +128,7 @@ def _command(text):
 def _on_command(resident, inbound, command, argument, now):
     channel = inbound.channel
     if command == 'start':
-        return _say(resident, channel, 'welcome', now, city_name=current_app.config.get('CITY_NAME', 'Tanggap'))
+        return _say(resident, channel, 'welcome', now, city_name=current_app.config['CITY_NAME'])
     if command == 'help':
         return _say(resident, channel, 'help', now)
     if command == 'unknown':
