@@ -4,14 +4,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test install
+.PHONY: run test install translations
 
 $(BIN)/flask: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $(BIN)/flask
 
-install: $(BIN)/flask
+web/translations/en/LC_MESSAGES/messages.mo: web/translations/en/LC_MESSAGES/messages.po $(BIN)/flask
+	$(BIN)/pybabel compile --use-fuzzy -d web/translations
+
+## After changing texts in web/: collect them, then translate the new entries in messages.po.
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -o web/translations/messages.pot --no-location .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations
+	$(BIN)/pybabel compile -d web/translations
+
+install: $(BIN)/flask web/translations/en/LC_MESSAGES/messages.mo
 
 ## Set up the embedded database (SQLite under instance/), load the demo city, serve on :5000.
 run: install

@@ -2,6 +2,7 @@
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -11,7 +12,7 @@ OFFICER, SUPERVISOR, ADMIN = 'officer', 'supervisor', 'admin'
 ROLES = (OFFICER, SUPERVISOR, ADMIN)
 
 
-class User(db.Model):
+class User(UserMixin, db.Model):
     """A member of staff of one agency."""
 
     __tablename__ = 'users'
@@ -29,6 +30,9 @@ class User(db.Model):
     #: Where alerts go first (telegram, whatsapp, sms, email); the others follow when it fails.
     preferred_channel: Mapped[str | None] = mapped_column(sa.String(16))
     is_active: Mapped[bool] = mapped_column(default=True)
+    #: Failed sign-ins in a row; at the limit the account is locked until `locked_until_dt`.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default='0')
+    locked_until_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime)
 
     agency = relationship('Agency', foreign_keys=[agency_id], back_populates='staff')

@@ -1,6 +1,7 @@
 """Creating staff accounts, issuing and checking API tokens."""
 import hashlib
 import secrets
+from datetime import timedelta
 
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -75,3 +76,41 @@ def get_user_by_email(email):
     if user is None:
         raise NotFound(f'No staff account {email}.')
     return user
+
+
+#: Failed sign-ins before the account is locked, and for how long.
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+# Checked when the email is unknown, so both answers take as long (no account enumeration by timing).
+_DUMMY_HASH = generate_password_hash('not-a-password', method='pbkdf2:sha256:1000')
+
+
+class LockedOut(Exception):
+    """Too many failed sign-ins; `until` says when the account opens again."""
+
+    def __init__(self, until):
+        super().__init__(f'locked until {until.isoformat()}')
+        self.until = until
+
+
+def sign_in(email, password, *, now):
+    """The active account for these credentials, or None; raises LockedOut after repeated failures."""
+    user = db.session.scalar(sa.select(User).where(User.email == (email or '').strip().lower()))
+    if user is None or not user.is_active:
+        check_password_hash(_DUMMY_HASH, password or '')
+        return None
+    if user.locked_until_dt is not None and user.locked_until_dt > now:
+        raise LockedOut(user.locked_until_dt)
+    if check_password(user, password or ''):
+        user.failed_logins = 0
+        user.locked_until_dt = None
+        db.session.flush()
+        return user
+    user.failed_logins += 1
+    if user.failed_logins >= MAX_FAILED_LOGINS:
+        user.failed_logins = 0
+        user.locked_until_dt = now + LOCKOUT
+        db.session.flush()
+        raise LockedOut(user.locked_until_dt)
+    db.session.flush()
+    return None

@@ -9,8 +9,9 @@ from config import Settings
 def create_app(**overrides):
     """Create the web app; refuses to start on a bad setting. Never starts the scheduler."""
     settings = Settings.from_env(**overrides)
-    app = Flask('tanggap', instance_relative_config=True,
-                root_path=str(__import__('config').BASE_DIR))
+    base_dir = __import__('config').BASE_DIR
+    app = Flask('tanggap', instance_relative_config=True, root_path=str(base_dir),
+                static_folder=str(base_dir / 'web' / 'static'), template_folder=str(base_dir / 'web' / 'templates'))
     app.config.from_mapping(settings.to_flask())
     app.json.sort_keys = False
     if app.config['SQLALCHEMY_DATABASE_URI'].startswith('sqlite:///'):
@@ -33,6 +34,9 @@ def create_app(**overrides):
     from core.views import bp as core_bp
     for blueprint in (core_bp, public_bp, staff_bp, sla_bp):
         app.register_blueprint(blueprint)
+
+    from web import init_web
+    init_web(app)
 
     from accounts.cli import users_cli
     from channels.cli import channels_cli

@@ -66,10 +66,19 @@ def db(app):
 
 @pytest.fixture
 def committed_db(app):
-    """Real commits, visible to other connections and threads; every table emptied afterwards."""
+    """Real commits, visible to other connections and threads; every table emptied afterwards.
+
+    Objects stay readable after a commit without a new query: on SQLite an idle read transaction in the
+    test would otherwise keep a live server's writes waiting on the lock.
+    """
     with app.app_context():
-        yield _db
         _db.session.remove()
+        _db.session.configure(expire_on_commit=False)
+        try:
+            yield _db
+        finally:
+            _db.session.remove()
+            _db.session.configure(expire_on_commit=True)
         with _db.engine.begin() as conn:
             for table in reversed(_db.metadata.sorted_tables):
                 conn.execute(table.delete())
