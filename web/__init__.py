@@ -27,7 +27,7 @@ def init_web(app):
     """Attach sign-in, CSRF, translations and the page blueprints to the app."""
     from accounts.models import User
     from core.extensions import db
-    from web import auth, pages_public, pages_staff
+    from web import auth, pages_admin, pages_public, pages_staff, pages_supervisor
 
     secure = app.config['PUBLIC_BASE_URL'].startswith('https://')
     app.config.update(
@@ -50,7 +50,7 @@ def init_web(app):
     def _locale():
         return {'current_locale': str(get_locale())}
 
-    for blueprint in (auth.bp, pages_staff.bp, pages_public.bp):
+    for blueprint in (auth.bp, pages_staff.bp, pages_supervisor.bp, pages_admin.bp, pages_public.bp):
         app.register_blueprint(blueprint)
     # The JSON API authenticates with bearer tokens, not cookies: CSRF does not apply to it.
     for name in ('public', 'staff', 'sla', 'core'):

@@ -24,7 +24,7 @@ class SignInForm(FlaskForm):
 def home_for(user):
     """Where a member of staff lands after signing in."""
     if user.role in ('supervisor', 'admin'):
-        return url_for('pages.desk')
+        return url_for('supervisor.desk')
     return url_for('pages.inbox')
 
 

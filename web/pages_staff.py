@@ -1,4 +1,4 @@
-"""Staff pages: the officer inbox, the ticket page, the supervisor desk."""
+"""Officer pages: the inbox and the ticket page."""
 from flask import Blueprint, render_template
 from flask_login import login_required
 
@@ -10,10 +10,3 @@ bp = Blueprint('pages', __name__, url_prefix='/petugas')
 def inbox():
     """The officer inbox."""
     return render_template('staff/inbox.html')
-
-
-@bp.get('/supervisor')
-@login_required
-def desk():
-    """The supervisor desk."""
-    return render_template('staff/desk.html')
