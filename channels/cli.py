@@ -8,6 +8,15 @@ from core.timeutil import now_utc
 channels_cli = AppGroup('channels', help='Messaging channels.')
 
 
+def _add_provider_commands():
+    # Each provider declares its own set-up commands next to its adapter.
+    from channels.telegram import telegram_cli
+    channels_cli.add_command(telegram_cli)
+
+
+_add_provider_commands()
+
+
 @channels_cli.command('reprocess')
 @click.option('--id', 'payload_id', type=int, default=None, help='only this stored payload')
 def reprocess(payload_id):

@@ -12,7 +12,7 @@ import re
 import sqlalchemy as sa
 from flask import current_app
 
-from channels.inbound import MediaError, MediaTooLarge
+from channels.inbound import MediaError, MediaTooLarge, MediaTypeRefused
 from complaints import operations as tickets
 from complaints.models import (
     FILE, IN_PROGRESS, LOCATION, OPEN_STATUSES, PHOTO, RESIDENT_MESSAGE, TELEGRAM, WAITING, WHATSAPP, Agency,
@@ -274,7 +274,8 @@ def _attach(ticket, message, inbound, now):
             data, content_type = _fetch(inbound.channel, media)
         except MediaError as exc:
             logger.info('Attachment on %s refused: %s', ticket.tracking_code, exc)
-            _say(ticket.resident, inbound.channel, 'media_refused', now, ticket=ticket, reason=str(exc),
+            _say(ticket.resident, inbound.channel, 'media_refused', now, ticket=ticket,
+                 reason=_refusal_reason(exc, ticket.resident.language),
                  max_mb=current_app.config['MEDIA_MAX_BYTES'] // (1024 * 1024))
             continue
         digest = hashlib.sha256(data).hexdigest()
@@ -292,12 +293,25 @@ def _attach(ticket, message, inbound, now):
     db.session.flush()
 
 
+#: Why an attachment was refused, as the resident reads it.
+_REFUSALS = {
+    MediaTooLarge: {'id': 'ukuran file terlalu besar', 'en': 'the file is too large'},
+    MediaTypeRefused: {'id': 'jenis file tidak diterima', 'en': 'this type of file is not accepted'},
+    MediaError: {'id': 'file tidak dapat diambil', 'en': 'the file could not be fetched'},
+}
+
+
+def _refusal_reason(exc, language):
+    texts = next(texts for kind, texts in _REFUSALS.items() if isinstance(exc, kind))
+    return texts['en' if language == 'en' else 'id']
+
+
 def _fetch(channel, media):
     from channels.intake import media_fetcher
     config = current_app.config
     allowed = config['MEDIA_TYPES']
     if media.content_type and media.content_type not in allowed:
-        raise MediaError(f'type {media.content_type} is not accepted')
+        raise MediaTypeRefused(f'type {media.content_type} is not accepted')
     if media.size is not None and media.size > config['MEDIA_MAX_BYTES']:
         raise MediaTooLarge(f'{media.size // 1024} KB is too large')
     fetch = media_fetcher(channel)
@@ -306,7 +320,7 @@ def _fetch(channel, media):
     data, content_type = fetch(media, max_bytes=config['MEDIA_MAX_BYTES'], config=config)
     content_type = (content_type or media.content_type or '').split(';')[0].strip() or None
     if content_type not in allowed:
-        raise MediaError(f'type {content_type or "unknown"} is not accepted')
+        raise MediaTypeRefused(f'type {content_type or "unknown"} is not accepted')
     if len(data) > config['MEDIA_MAX_BYTES']:
         raise MediaTooLarge(f'{len(data) // 1024} KB is too large')
     return data, content_type

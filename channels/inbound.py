@@ -43,3 +43,7 @@ class MediaError(Exception):
 
 class MediaTooLarge(MediaError):
     """The attachment is larger than MEDIA_MAX_BYTES."""
+
+
+class MediaTypeRefused(MediaError):
+    """The attachment's type is not one of MEDIA_TYPES."""

@@ -32,7 +32,8 @@ def create_app(**overrides):
     from complaints.views import public_bp, staff_bp
     from sla.views import bp as sla_bp
     from core.views import bp as core_bp
-    for blueprint in (core_bp, public_bp, staff_bp, sla_bp):
+    from channels.telegram import telegram_bp
+    for blueprint in (core_bp, public_bp, staff_bp, sla_bp, telegram_bp):
         app.register_blueprint(blueprint)
 
     from web import init_web

@@ -205,8 +205,8 @@ def test_photos_and_locations_are_attached_and_oversize_refused(db, app, city, c
         assert fh.read() == b'\xff\xd8jpeg-bytes'
     refusals = [m for m in outbox(db) if 'Lampiran tidak dapat diterima' in m]
     assert len(refusals) == 2
-    assert any('6000 KB is too large' in m for m in refusals)
-    assert any('video/mp4' in m for m in refusals)
+    assert any('ukuran file terlalu besar' in m for m in refusals)
+    assert any('jenis file tidak diterima' in m for m in refusals)
 
 
 def test_whatsapp_replies_fall_back_to_sms_and_record_the_window(db, city, clock):
