@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from channels.base import DeliveryError, OutboundMessage
 from channels.inbound import InboundMessage, Media, MediaError, MediaTooLarge
 from channels.models import InboundPayload
-from channels.telegram import TelegramAdapter, fetch_media, parse_update, split_text, telegram_bp, telegram_cli
+from channels.telegram import TelegramAdapter, fetch_media, parse_update, split_text
 from notifications.models import DEAD, DELIVERED, PENDING, DeliveryAttempt, OutboxMessage
 from notifications.operations import dispatch_due, enqueue
 from tests.fakes.telegram import WEBHOOK_SECRET, fake_telegram  # noqa: F401  (fake_telegram is a fixture)
@@ -437,12 +437,8 @@ def test_fetch_media_of_an_unknown_file_is_a_media_error(app, fake_telegram):
 # -- the set-webhook command -----------------------------------------------------------------------------
 
 def run_cli(app, *args):
-    """`flask channels telegram ...` once it is wired, the group itself until then."""
-    runner = app.test_cli_runner()
-    channels = app.cli.commands.get('channels')
-    if channels is not None and 'telegram' in getattr(channels, 'commands', {}):
-        return runner.invoke(args=['channels', 'telegram', *args])
-    return runner.invoke(telegram_cli, list(args))
+    """`flask channels telegram ...`, as an administrator types it."""
+    return app.test_cli_runner().invoke(args=['channels', 'telegram', *args])
 
 
 def test_set_webhook_registers_the_public_url_and_the_secret(app, fake_telegram, monkeypatch):
