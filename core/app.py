@@ -33,7 +33,9 @@ def create_app(**overrides):
     from sla.views import bp as sla_bp
     from core.views import bp as core_bp
     from channels.telegram import telegram_bp
-    for blueprint in (core_bp, public_bp, staff_bp, sla_bp, telegram_bp):
+    from channels.twilio import twilio_bp
+    # Before init_web: the provider webhooks authenticate by signature or secret and are exempt from CSRF.
+    for blueprint in (core_bp, public_bp, staff_bp, sla_bp, telegram_bp, twilio_bp):
         app.register_blueprint(blueprint)
 
     from web import init_web
