@@ -6,6 +6,7 @@ import socket
 from datetime import datetime, timezone
 
 import pytest
+from flask import g
 import sqlalchemy as sa
 import sqlalchemy.orm  # noqa: F401
 
@@ -32,6 +33,11 @@ def app(tmp_path_factory):
     # A cheap password hash keeps factories fast; production uses scrypt.
     app = create_app(TESTING=True, SQLALCHEMY_DATABASE_URI=url, SECRET_KEY='test-secret',
                      PASSWORD_HASH_METHOD='pbkdf2:sha256:1000')
+    # Test-client requests reuse the test's app context; a signed-in user must not outlive its request.
+    @app.before_request
+    def _forget_previous_user():
+        g.pop('_login_user', None)
+
     with app.app_context():
         if _db.engine.dialect.name == 'postgresql':
             with _db.engine.begin() as conn:
