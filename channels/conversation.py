@@ -3,10 +3,7 @@
 `handle` takes one channel-neutral `InboundMessage` and changes rows (flushes); every answer goes through
 the outbox. Bahasa Indonesia first; English when the resident's Telegram is in English or they write it.
 """
-import hashlib
 import logging
-import mimetypes
-import os
 import re
 
 import sqlalchemy as sa
@@ -14,13 +11,14 @@ from flask import current_app
 
 from channels.inbound import MediaError, MediaTooLarge, MediaTypeRefused
 from complaints import operations as tickets
+from complaints.media import attach_file
 from complaints.models import (
-    FILE, IN_PROGRESS, LOCATION, OPEN_STATUSES, PHOTO, RESIDENT_MESSAGE, TELEGRAM, WAITING, WHATSAPP, Agency,
+    IN_PROGRESS, LOCATION, OPEN_STATUSES, RESIDENT_MESSAGE, TELEGRAM, WAITING, WHATSAPP, Agency,
     Attachment, Category, Resident, Ticket, TicketMessage)
 from complaints.tracking import canonical_tracking_code
 from core.extensions import db
 from core.phones import normalise_phone
-from notifications.recipients import status_label, tell_resident, ticket_context
+from notifications.recipients import tell_resident, ticket_context
 
 logger = logging.getLogger(__name__)
 
@@ -278,18 +276,7 @@ def _attach(ticket, message, inbound, now):
                  reason=_refusal_reason(exc, ticket.resident.language),
                  max_mb=current_app.config['MEDIA_MAX_BYTES'] // (1024 * 1024))
             continue
-        digest = hashlib.sha256(data).hexdigest()
-        key = f'{digest[:2]}/{digest}{mimetypes.guess_extension(content_type or "") or ""}'
-        path = os.path.join(current_app.config['MEDIA_DIR'], key)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        if not os.path.exists(path):
-            with open(path + '.part', 'wb') as fh:
-                fh.write(data)
-            os.replace(path + '.part', path)
-        db.session.add(Attachment(ticket=ticket, message=message,
-                                  kind=PHOTO if (content_type or '').startswith('image/') else FILE,
-                                  content_type=content_type, size_bytes=len(data), storage_key=key, sha256=digest,
-                                  created_dt=now))
+        attach_file(ticket, message, data, content_type, now=now)
     db.session.flush()
 
 

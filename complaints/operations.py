@@ -12,7 +12,7 @@ from complaints.models import (
     CLOSED, IN_PROGRESS, NEW, NOTE, OPEN_STATUSES, REJECTED, REPLY, RESIDENT_MESSAGE, RESOLVED,
     STATUSES, WAITING, WEB, Agency, Category, Resident, Ticket, TicketEvent, TicketMessage)
 from complaints.tracking import canonical_tracking_code, new_tracking_code
-from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.errors import Conflict, Invalid, NotFound
 from core.extensions import db
 from core.phones import normalise_phone
 

@@ -14,6 +14,9 @@ from core import create_app
 from core import timeutil
 from core.extensions import db as _db
 
+#: Fake Telegram, Twilio and SMTP servers on loopback, as fixtures for every test.
+pytest_plugins = ['tests.fakes.telegram', 'tests.fakes.twilio', 'tests.fakes.smtp']
+
 #: Monday 2026-11-23 09:00 WIB: a working morning, the default frozen time.
 DEFAULT_NOW = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
 

@@ -3,10 +3,7 @@
 No account: anyone may file a complaint and anyone with its tracking code may follow it. The pages call
 the same operations as the JSON API (`file_complaint`, `get_public_ticket`) and show no personal data.
 """
-import hashlib
 import math
-import mimetypes
-import os
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -21,7 +18,8 @@ from wtforms import EmailField, StringField, TelField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from complaints import operations
-from complaints.models import FILE, PHOTO, REPLY, WEB, Agency, Attachment, Category
+from complaints.media import attach_file
+from complaints.models import REPLY, WEB, Agency, Category
 from complaints.schemas import ComplaintInSchema
 from core.errors import Invalid, NotFound
 from core.extensions import db
@@ -213,20 +211,6 @@ def _check_with_schema(form):
     return True
 
 
-def store_upload(data, content_type):
-    """Write the bytes under MEDIA_DIR named by their SHA-256, as channel attachments are; returns
-    (storage key, digest)."""
-    digest = hashlib.sha256(data).hexdigest()
-    key = f'{digest[:2]}/{digest}{mimetypes.guess_extension(content_type or "") or ""}'
-    path = os.path.join(current_app.config['MEDIA_DIR'], key)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    if not os.path.exists(path):
-        with open(path + '.part', 'wb') as fh:
-            fh.write(data)
-        os.replace(path + '.part', path)
-    return key, digest
-
-
 @bp.route('/', methods=['GET', 'POST'])
 @csrf.exempt  # the form checks its own CSRF token (FlaskForm), after the upload limit below is raised
 def home():
@@ -250,11 +234,7 @@ def home():
         location=location if form.lat.data is not None or location['address'] else None)
     if form.upload is not None:
         data, content_type = form.upload
-        key, digest = store_upload(data, content_type)
-        db.session.add(Attachment(ticket=ticket, message=ticket.messages[0],
-                                  kind=PHOTO if content_type.startswith('image/') else FILE,
-                                  content_type=content_type, size_bytes=len(data), storage_key=key,
-                                  sha256=digest, created_dt=now))
+        attach_file(ticket, ticket.messages[0], data, content_type, now=now)
     db.session.commit()
     flash(_('Keluhan Anda sudah kami terima. Kode lacak Anda: %(code)s. Simpan kode ini. '
             'Petugas akan menjawab paling lambat %(due)s.', code=ticket.tracking_code,

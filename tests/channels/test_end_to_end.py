@@ -8,8 +8,7 @@ import sqlalchemy as sa
 
 from complaints.models import Ticket
 from notifications.operations import dispatch_due
-from tests.fakes.telegram import WEBHOOK_SECRET, fake_telegram  # noqa: F401
-from tests.fakes.twilio import fake_twilio  # noqa: F401
+from tests.fakes.telegram import WEBHOOK_SECRET
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from channels.models import InboundPayload
 from channels.telegram import TelegramAdapter, fetch_media, parse_update, split_text
 from notifications.models import DEAD, DELIVERED, PENDING, DeliveryAttempt, OutboxMessage
 from notifications.operations import dispatch_due, enqueue
-from tests.fakes.telegram import WEBHOOK_SECRET, fake_telegram  # noqa: F401  (fake_telegram is a fixture)
+from tests.fakes.telegram import WEBHOOK_SECRET
 
 CHAT = '5550001'
 USER = {'id': 5550001, 'is_bot': False, 'first_name': 'Siti', 'last_name': 'Rahmawati', 'language_code': 'id'}

@@ -15,9 +15,8 @@ from channels.twilio import TwilioAdapter, fetch_media, parse_form
 from complaints.models import Attachment, Resident, Ticket, TicketMessage
 from notifications.models import DEAD, DELIVERED, PENDING, DeliveryAttempt, OutboxMessage
 from notifications.operations import dispatch_due, enqueue
-from tests.fakes.twilio import (  # noqa: F401  (fake_twilio is a fixture)
-    ACCOUNT_SID, AUTH_TOKEN, MESSAGES_PATH, PUBLIC_BASE_URL, SMS_FROM, STATUS_PATH, WHATSAPP_FROM, FakeTwilio,
-    fake_twilio, new_sid)
+from tests.fakes.twilio import (
+    ACCOUNT_SID, AUTH_TOKEN, MESSAGES_PATH, PUBLIC_BASE_URL, SMS_FROM, STATUS_PATH, WHATSAPP_FROM, FakeTwilio, new_sid)
 
 PHONE = '+6281234567890'
 STATUS_CALLBACK = PUBLIC_BASE_URL + '/channels/twilio/status'

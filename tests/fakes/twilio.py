@@ -2,7 +2,7 @@
 
 The fake answers the Messages API (`POST /2010-04-01/Accounts/{sid}/Messages.json`) with HTTP basic auth,
 serves media files under `/media/<name>`, records every request, and can be told to fail the next sends.
-Tests use the `fake_twilio` fixture: `from tests.fakes.twilio import fake_twilio  # noqa: F401`.
+Tests use the `fake_twilio` fixture (registered for every test by tests/conftest.py).
 """
 import base64
 import json

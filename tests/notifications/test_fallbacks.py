@@ -10,7 +10,6 @@ from channels.base import ChannelAdapter, DeliveryError, SendResult, register
 from notifications.models import DeliveryAttempt, OutboxMessage
 from notifications.operations import dispatch_due, enqueue, record_provider_status
 from sla.operations import sweep
-from tests.fakes.smtp import fake_smtp  # noqa: F401
 
 
 @register

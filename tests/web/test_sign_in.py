@@ -1,10 +1,5 @@
 """Staff sign-in in a real browser, and its protections."""
-import re
 from datetime import timedelta
-
-import sqlalchemy as sa
-
-from accounts.models import User
 
 
 def sign_in(page, live_server, email, password='rahasia123'):
