@@ -261,25 +261,3 @@ def test_a_late_ticket_says_so(client, make, bansos, clock):
     clock.advance(timedelta(hours=5))
     page = client.get(f'/lacak/{ticket.tracking_code}').get_data(as_text=True)
     assert 'Belum dijawab, dan batas waktu 13.00 WIB, Senin 23 November 2026 sudah lewat.' in page
-
-
-def test_every_new_text_has_a_pending_english_translation():
-    import json
-
-    from babel.messages.extract import extract_from_file
-    root = Path(__file__).resolve().parents[2]
-    pending_file = root / 'web/translations/pending/public_admin.json'  # merged into messages.po, then gone
-    pending = json.loads(pending_file.read_text()) if pending_file.exists() else {}
-    files = [root / 'web/pages_public.py', root / 'web/pages_admin.py',
-             *sorted((root / 'web/templates/public').glob('*.html')),
-             *sorted((root / 'web/templates/admin').glob('*.html'))]
-    po = (root / 'web/translations/en/LC_MESSAGES/messages.po').read_text()
-    missing = []
-    for path in files:
-        method = 'python' if path.suffix == '.py' else 'jinja2'
-        for _line, text, _comments, _context in extract_from_file(method, str(path)):
-            text = text if isinstance(text, str) else text[0]
-            if text not in pending and f'msgid "{text}"' not in po:
-                missing.append(text)
-    assert missing == []
-    assert all(isinstance(v, str) and v.strip() for v in pending.values())
