@@ -12,9 +12,10 @@ from channels.base import DeliveryError, OutboundMessage
 from channels.inbound import InboundMessage, Media, MediaError, MediaTooLarge
 from channels.models import InboundPayload
 from channels.telegram import TelegramAdapter, fetch_media, parse_update, split_text
-from notifications.models import DEAD, DELIVERED, PENDING, DeliveryAttempt, OutboxMessage
-from notifications.operations import dispatch_due, enqueue
+from notifications.models import DEAD, DELIVERED, PENDING, OutboxMessage
+from notifications.operations import enqueue
 from tests.fakes.telegram import WEBHOOK_SECRET
+from tests.helpers import attempts, dispatch
 
 CHAT = '5550001'
 USER = {'id': 5550001, 'is_bot': False, 'first_name': 'Siti', 'last_name': 'Rahmawati', 'language_code': 'id'}
@@ -29,16 +30,6 @@ def queue(db, clock, *, address=CHAT, options=None):
                       now=clock.now)
     db.session.commit()
     return message
-
-
-def dispatch(db, clock):
-    db.session.commit()  # the test's own reads leave a transaction open; dispatching needs none
-    return dispatch_due(now=clock.now)
-
-
-def attempts(db, message):
-    return [(a.number, a.is_success, a.error) for a in db.session.scalars(
-        sa.select(DeliveryAttempt).where(DeliveryAttempt.outbox_id == message.id).order_by(DeliveryAttempt.id))]
 
 
 def outbound(**kwargs):

@@ -13,10 +13,11 @@ from channels.inbound import Media, MediaError, MediaTooLarge
 from channels.models import InboundPayload
 from channels.twilio import TwilioAdapter, fetch_media, parse_form
 from complaints.models import Attachment, Resident, Ticket, TicketMessage
-from notifications.models import DEAD, DELIVERED, PENDING, DeliveryAttempt, OutboxMessage
-from notifications.operations import dispatch_due, enqueue
+from notifications.models import DEAD, DELIVERED, PENDING, OutboxMessage
+from notifications.operations import enqueue
 from tests.fakes.twilio import (
     ACCOUNT_SID, AUTH_TOKEN, MESSAGES_PATH, PUBLIC_BASE_URL, SMS_FROM, STATUS_PATH, WHATSAPP_FROM, FakeTwilio, new_sid)
+from tests.helpers import attempts, dispatch
 
 PHONE = '+6281234567890'
 STATUS_CALLBACK = PUBLIC_BASE_URL + '/channels/twilio/status'
@@ -36,16 +37,6 @@ def queue(db, clock, *, channel='sms', address=PHONE, resident=None, fallbacks=N
                       fallbacks=fallbacks, now=clock.now)
     db.session.commit()
     return message
-
-
-def dispatch(db, clock):
-    db.session.commit()  # the test's own reads leave a transaction open; dispatching needs none
-    return dispatch_due(now=clock.now)
-
-
-def attempts(db, message):
-    return [(a.number, a.is_success, a.error) for a in db.session.scalars(
-        sa.select(DeliveryAttempt).where(DeliveryAttempt.outbox_id == message.id).order_by(DeliveryAttempt.id))]
 
 
 def outbound(**kwargs):

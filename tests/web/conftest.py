@@ -50,7 +50,17 @@ def browser():
 @pytest.fixture
 def page(browser, request, no_internet):
     """A fresh browser context and page; a screenshot is saved when the test fails."""
-    context = browser.new_context(locale='id-ID', timezone_id='Asia/Jakarta')
+    yield from _page(browser, request)
+
+
+@pytest.fixture
+def nojs_page(browser, request, no_internet):
+    """A page with JavaScript switched off, as on many cheap phones' data savers."""
+    yield from _page(browser, request, java_script_enabled=False)
+
+
+def _page(browser, request, **options):
+    context = browser.new_context(locale='id-ID', timezone_id='Asia/Jakarta', **options)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page

@@ -17,21 +17,6 @@ CODE = re.compile(r'/lacak/([2-9A-Z]{4}-[2-9A-Z]{4})$')
 OUTPUT = Path(__file__).resolve().parents[2] / 'test-output'
 
 
-@pytest.fixture
-def nojs_page(browser, request, no_internet):
-    """A page in a browser context with JavaScript switched off, as on many cheap phones' data savers."""
-    context = browser.new_context(java_script_enabled=False, locale='id-ID', timezone_id='Asia/Jakarta')
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    report = getattr(request.node, 'report_call', None)
-    if report is not None and report.failed:
-        folder = OUTPUT / re.sub(r'[^\w.-]+', '_', request.node.nodeid)
-        folder.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(folder / 'failure.png'), full_page=True)
-    context.close()
-
-
 def _count(db, model):
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
