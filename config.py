@@ -69,6 +69,8 @@ class Settings:
     MEDIA_DIR: str = ''
     #: Category of complaints that arrive by message before the resident picks one (triage).
     TRIAGE_CATEGORY: str = 'umum'
+    #: How often an open inbox asks whether new tickets arrived.
+    INBOX_POLL_SECONDS: int = 20
     #: Request bodies larger than this are refused with 413.
     MAX_CONTENT_LENGTH: int = 1024 * 1024
     TESTING: bool = False

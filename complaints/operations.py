@@ -191,7 +191,8 @@ def reply(ticket, officer, body, *, now):
         _set_status(ticket, officer, IN_PROGRESS, None, now=now)
     ticket.updated_dt = now
     refresh_sla_next(ticket, now=now)
-    notify_resident(ticket, 'reply', now=now, body=message.body)
+    # The outbox row carries the reply; its delivery status is the reply's.
+    message.outbox = notify_resident(ticket, 'reply', now=now, body=message.body)
     db.session.flush()
     return message
 
