@@ -3,25 +3,10 @@ import re
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import g
 from playwright.sync_api import expect
 
 from complaints.operations import assign, change_status, reply
-
-
-def sign_in(page, live_server, email, password='rahasia123'):
-    page.goto(f'{live_server}/masuk')
-    page.get_by_label('Email').fill(email)
-    page.get_by_label('Kata sandi').fill(password)
-    page.get_by_role('button', name='Masuk').click()
-
-
-def sign_in_client(client, user):
-    with client.session_transaction() as session:
-        session['_user_id'] = str(user.id)
-        session['_fresh'] = True
-    # The `db` fixture's app context outlives requests, and with it Flask-Login's cached user.
-    g.pop('_login_user', None)
+from tests.web.helpers import sign_in, sign_in_client
 
 
 def codes_on(page):

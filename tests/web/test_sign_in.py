@@ -1,12 +1,6 @@
 """Staff sign-in in a real browser, and its protections."""
 from datetime import timedelta
-
-
-def sign_in(page, live_server, email, password='rahasia123'):
-    page.goto(f'{live_server}/masuk')
-    page.get_by_label('Email').fill(email)
-    page.get_by_label('Kata sandi').fill(password)
-    page.get_by_role('button', name='Masuk').click()
+from tests.web.helpers import sign_in
 
 
 def test_an_officer_signs_in_and_out(page, live_server, make_committed, committed_db):

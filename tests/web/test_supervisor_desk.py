@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 
 import pytest
-from flask import g
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
@@ -15,19 +14,11 @@ from complaints.operations import change_status, reply
 from sla.models import Escalation, SanctionRecord
 from sla.operations import sweep
 from sla.reports import EXPORT_HEADERS
+from tests.web.helpers import sign_in, sign_in_client
 
 
 def utc(*args):
     return datetime(*args, tzinfo=timezone.utc)
-
-
-def sign_in_client(client, user):
-    with client.session_transaction() as session:
-        session['_user_id'] = str(user.id)
-        session['_fresh'] = True
-    # The `db` fixture's app context outlives requests (Flask reuses it), and with it Flask-Login's
-    # cached user of the previous request.
-    g.pop('_login_user', None)
 
 
 def csrf_token(client, path='/supervisor/'):
@@ -67,12 +58,6 @@ def table_rows(html):
 
 
 # -- in a browser ------------------------------------------------------------------------------------
-
-def sign_in(page, live_server, email, password='rahasia123'):
-    page.goto(f'{live_server}/masuk')
-    page.get_by_label('Email').fill(email)
-    page.get_by_label('Kata sandi').fill(password)
-    page.get_by_role('button', name='Masuk').click()
 
 
 def test_a_supervisor_acknowledges_the_escalation_and_waives_the_sanction(page, live_server, make_committed,

@@ -4,30 +4,15 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from flask import g
 from playwright.sync_api import expect
 
 from complaints.models import Attachment, Ticket, TicketEvent, TicketMessage
 from complaints.operations import assign, reply, staff_of_agency
 from notifications.models import OutboxMessage
+from tests.web.helpers import sign_in, sign_in_client
 
 #: The smallest thing that is really a PNG (signature and the start of its header).
 PNG = b'\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR' + bytes(range(200))
-
-
-def sign_in(page, live_server, email, password='rahasia123'):
-    page.goto(f'{live_server}/masuk')
-    page.get_by_label('Email').fill(email)
-    page.get_by_label('Kata sandi').fill(password)
-    page.get_by_role('button', name='Masuk').click()
-
-
-def sign_in_client(client, user):
-    with client.session_transaction() as session:
-        session['_user_id'] = str(user.id)
-        session['_fresh'] = True
-    # The `db` fixture's app context outlives requests, and with it Flask-Login's cached user.
-    g.pop('_login_user', None)
 
 
 def csrf_token(client, path='/petugas/'):
