@@ -17,7 +17,7 @@ web/translations/en/LC_MESSAGES/messages.mo: web/translations/en/LC_MESSAGES/mes
 ## After changing texts in web/: collect them, then translate the new entries in messages.po.
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k lazy_gettext -o web/translations/messages.pot --no-location .
-	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations
+	$(BIN)/pybabel update --ignore-obsolete -i web/translations/messages.pot -d web/translations
 	$(BIN)/pybabel compile -d web/translations
 
 install: $(BIN)/flask web/translations/en/LC_MESSAGES/messages.mo
