@@ -51,6 +51,8 @@ def build_scheduler(app, scheduler_cls=None):
 def scheduler_command():
     """Run the scheduler process: the sweep every minute, outbox delivery every 5 seconds."""
     app = current_app._get_current_object()
+    # APScheduler logs every run of every job at INFO: one line each 5 s drowns what the jobs say.
+    logging.getLogger('apscheduler.executors.default').setLevel(logging.WARNING)
     scheduler = build_scheduler(app)
     for job_id, target, seconds in JOBS:
         click.echo(f'{job_id}: {target} every {seconds} s')
