@@ -46,6 +46,18 @@ def _hash_method():
     return current_app.config.get('PASSWORD_HASH_METHOD', 'scrypt')
 
 
+def set_password(user, password):
+    """Give the account a new password and lift any sign-in lock-out."""
+    if not password or len(password) < 8:
+        raise Invalid('Password must have at least 8 characters.',
+                      fields={'password': ['At least 8 characters.']})
+    user.password_hash = generate_password_hash(password, method=_hash_method())
+    user.failed_logins = 0
+    user.locked_until_dt = None
+    db.session.flush()
+    return user
+
+
 def check_password(user, password):
     """True when `password` is the user's password."""
     return check_password_hash(user.password_hash, password)

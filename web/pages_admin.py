@@ -17,13 +17,12 @@ from flask_babel import lazy_gettext as N_  # N_: a keyword pybabel extracts; tr
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
-from werkzeug.security import generate_password_hash
 from wtforms import BooleanField, EmailField, FieldList, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import (
     DataRequired, Email, EqualTo, InputRequired, Length, NumberRange, Regexp, ValidationError)
 
 from accounts.models import ADMIN, OFFICER, ROLES, SUPERVISOR, User
-from accounts.operations import create_user
+from accounts.operations import create_user, set_password
 from complaints.models import WALL_CLOCK, WORKING_HOURS, Agency, Category
 from core.audit import AuditEntry, apply_changes, latest_entries, record_audit
 from core.errors import ApiError, Invalid
@@ -139,7 +138,7 @@ class PhoneField(StringField):
             try:
                 self.data = normalise_phone(self.data)
             except Invalid:
-                raise ValidationError(_('Nomor HP tidak valid. Tulis seperti 081234567890 atau +6281234567890.')) \
+                raise ValidationError(_('Nomor HP tidak valid. Tulis seperti 081200007890 atau +6281200007890.')) \
                     from None
 
 
@@ -579,11 +578,10 @@ def user_password(user_id):
     if not password_form.validate_on_submit():
         return render_template('admin/user_form.html', form=_user_form(UserForm, user), user=user,
                                password_form=password_form), 400
-    user.password_hash = generate_password_hash(
-        password_form.password.data, method=current_app.config.get('PASSWORD_HASH_METHOD', 'scrypt'))
     changes = {'password': ['***', '***']}
-    changes.update(apply_changes(user, {'failed_logins': 0, 'locked_until_dt': None}))
-    db.session.flush()
+    if user.failed_logins or user.locked_until_dt:
+        changes['locked_until_dt'] = [user.locked_until_dt and user.locked_until_dt.isoformat(), None]
+    set_password(user, password_form.password.data)
     record_audit(_admin(), 'user.password_reset', f'user:{user.email}', changes, now=now_utc())
     db.session.commit()
     flash(_('Kata sandi %(email)s diganti. Sampaikan kepadanya lewat jalur yang aman.', email=user.email), 'success')

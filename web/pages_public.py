@@ -134,7 +134,7 @@ class ComplaintForm(FlaskForm):
         try:
             field.data = normalise_phone(field.data)
         except Invalid:
-            raise ValidationError(_('Nomor HP tidak valid. Tulis seperti 081234567890 atau +6281234567890.')) \
+            raise ValidationError(_('Nomor HP tidak valid. Tulis seperti 081200007890 atau +6281200007890.')) \
                 from None
 
     def validate(self, extra_validators=None):

@@ -325,13 +325,13 @@ def test_parse_location():
 
 @pytest.mark.parametrize('contact_user_id, is_shared_contact', [(5550001, True), (5559999, False), (None, False)])
 def test_parse_contact(contact_user_id, is_shared_contact):
-    contact = {'phone_number': '6281234567890', 'first_name': 'Siti'}
+    contact = {'phone_number': '6281200007890', 'first_name': 'Siti'}
     if contact_user_id:
         contact['user_id'] = contact_user_id
 
     inbound = parse(update(contact=contact))
 
-    assert (inbound.phone, inbound.is_shared_contact) == ('6281234567890', is_shared_contact)
+    assert (inbound.phone, inbound.is_shared_contact) == ('6281200007890', is_shared_contact)
 
 
 def test_parse_callback_query():

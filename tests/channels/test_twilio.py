@@ -19,7 +19,7 @@ from tests.fakes.twilio import (
     ACCOUNT_SID, AUTH_TOKEN, MESSAGES_PATH, PUBLIC_BASE_URL, SMS_FROM, STATUS_PATH, WHATSAPP_FROM, FakeTwilio, new_sid)
 from tests.helpers import attempts, dispatch
 
-PHONE = '+6281234567890'
+PHONE = '+6281200007890'
 STATUS_CALLBACK = PUBLIC_BASE_URL + '/channels/twilio/status'
 TEMPLATE_SID = 'HX' + '0b1c2d3e' * 4
 REPLY = {'tracking_code': 'K7QM-4XH2', 'agency_name': 'Dinas Sosial', 'body': 'Lampu sudah kami ganti.'}
@@ -315,13 +315,13 @@ def test_a_status_callback_for_an_unknown_message_is_acknowledged(client, db, fa
 # -- parsing ---------------------------------------------------------------------------------------------
 
 def test_parse_an_sms(fake_twilio):
-    params = fake_twilio.inbound_sms('Jalan berlubang di depan SDN 3', from_='+6281234567890')
+    params = fake_twilio.inbound_sms('Jalan berlubang di depan SDN 3', from_='+6281200007890')
 
     message = parse_form(urlencode(params))
 
     assert message.channel == 'sms'
     assert message.external_id == params['MessageSid']
-    assert message.phone == '+6281234567890'
+    assert message.phone == '+6281200007890'
     assert message.text == 'Jalan berlubang di depan SDN 3'
     assert (message.name, message.location, message.media) == (None, None, ())
 
@@ -334,7 +334,7 @@ def test_parse_a_whatsapp_photo(fake_twilio):
     message = parse_form(urlencode(params))
 
     assert message.channel == 'whatsapp'
-    assert message.phone == '+6281234567890'
+    assert message.phone == '+6281200007890'
     assert message.name == 'Sari Wulandari'
     assert message.text == 'Sampah menumpuk'
     assert message.media == (Media(url=url, content_type='image/jpeg'),)
@@ -430,17 +430,17 @@ def count(db, model):
 
 def test_a_signed_sms_files_a_ticket_and_the_acknowledgement_goes_back_by_sms(client, db, clock, city, fake_twilio):
     response = fake_twilio.post_message(client, fake_twilio.inbound_sms(
-        'Jalan di depan SDN 3 berlubang besar sejak minggu lalu.', from_='+6281234567890'))
+        'Jalan di depan SDN 3 berlubang besar sejak minggu lalu.', from_='+6281200007890'))
     assert response.status_code == 200
 
     [ticket] = tickets_of(db)
-    assert (ticket.channel, ticket.resident.phone) == ('sms', '+6281234567890')
+    assert (ticket.channel, ticket.resident.phone) == ('sms', '+6281200007890')
     assert ticket.messages[0].body == 'Jalan di depan SDN 3 berlubang besar sejak minggu lalu.'
 
     dispatch(db, clock)
 
     ack, menu = fake_twilio.sent
-    assert (ack['From'], ack['To'], ack['StatusCallback']) == (SMS_FROM, '+6281234567890', STATUS_CALLBACK)
+    assert (ack['From'], ack['To'], ack['StatusCallback']) == (SMS_FROM, '+6281200007890', STATUS_CALLBACK)
     assert f'kode {ticket.tracking_code}' in ack['Body'] and 'paling lambat pukul 13.00 WIB' in ack['Body']
     assert ticket.tracking_code in menu['Body'] and '1. ' in menu['Body']
 
@@ -558,10 +558,10 @@ def test_a_late_status_callback_does_not_move_a_message_back(client, db, clock, 
 
 def test_sms_and_whatsapp_from_the_same_number_are_one_resident(client, db, clock, city, fake_twilio):
     fake_twilio.post_message(client, fake_twilio.inbound_whatsapp('Bansos belum cair sejak Januari.',
-                                                                  from_='+6281234567890'))
-    fake_twilio.post_message(client, fake_twilio.inbound_sms('Jalan rusak di RT 3.', from_='+6281234567890'))
+                                                                  from_='+6281200007890'))
+    fake_twilio.post_message(client, fake_twilio.inbound_sms('Jalan rusak di RT 3.', from_='+6281200007890'))
 
     [resident] = db.session.scalars(sa.select(Resident)).all()
-    assert resident.phone == '+6281234567890'
+    assert resident.phone == '+6281200007890'
     assert sorted(t.channel for t in tickets_of(db)) == ['sms', 'whatsapp']
     assert {t.resident_id for t in tickets_of(db)} == {resident.id}

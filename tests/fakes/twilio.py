@@ -155,7 +155,7 @@ class FakeTwilio:
         """X-Twilio-Signature for a POST of `params` to `url`, computed the way Twilio does."""
         return RequestValidator(self.auth_token).compute_signature(url, params)
 
-    def inbound_sms(self, body='', *, from_='+6281234567890', to=SMS_FROM, message_sid=None, **extra):
+    def inbound_sms(self, body='', *, from_='+6281200007890', to=SMS_FROM, message_sid=None, **extra):
         """The form Twilio posts for an SMS a resident sent; `extra` adds or overrides fields."""
         sid = message_sid or new_sid('SM')
         params = {
@@ -166,7 +166,7 @@ class FakeTwilio:
         }
         return _merged(params, extra)
 
-    def inbound_whatsapp(self, body='', *, from_='+6281234567890', to=WHATSAPP_FROM, profile_name='Sari',
+    def inbound_whatsapp(self, body='', *, from_='+6281200007890', to=WHATSAPP_FROM, profile_name='Sari',
                          media=(), location=None, message_sid=None, **extra):
         """The form Twilio posts for a WhatsApp message: `media` as (url, content type) pairs,
         `location` as (latitude, longitude), which comes with an empty Body."""
@@ -186,7 +186,7 @@ class FakeTwilio:
             params['Latitude'], params['Longitude'] = (str(value) for value in location)
         return _merged(params, extra)
 
-    def status_callback(self, message_sid, status, *, error_code=None, to='+6281234567890', channel='sms',
+    def status_callback(self, message_sid, status, *, error_code=None, to='+6281200007890', channel='sms',
                         **extra):
         """The form of a delivery status callback for an outbound message."""
         prefix = 'whatsapp:' if channel == 'whatsapp' else ''

@@ -194,12 +194,12 @@ def test_office_hours_replace_the_default_and_recompute(client, db, make, admin,
 
 def test_admin_creates_a_staff_account_with_a_preferred_channel(client, db, admin, dinsos):
     response = post(client, '/admin/staf/baru', email='Sari@Dinsos.example', name='Sari', role='officer',
-                    agency_id=str(dinsos.id), password='sandi-awal-1', phone='0812 3456 7890',
+                    agency_id=str(dinsos.id), password='sandi-awal-1', phone='0812 0000 7890',
                     telegram_chat_id='', preferred_channel='whatsapp', is_active='y')
     assert response.status_code == 302
     user = db.session.scalar(sa.select(User).where(User.email == 'sari@dinsos.example'))
     assert (user.name, user.role, user.agency_id, user.phone, user.preferred_channel, user.is_active) == (
-        'Sari', 'officer', dinsos.id, '+6281234567890', 'whatsapp', True)
+        'Sari', 'officer', dinsos.id, '+6281200007890', 'whatsapp', True)
     [entry] = db.session.scalars(sa.select(AuditEntry)).all()
     assert (entry.action, entry.target) == ('user.create', 'user:sari@dinsos.example')
     assert entry.changes['preferred_channel'] == [None, 'whatsapp']

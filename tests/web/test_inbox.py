@@ -60,13 +60,13 @@ def test_filters_search_and_my_tickets_narrow_the_list(page, live_server, make_c
     dinsos = make_committed.agency('DINSOS')
     bansos, kependudukan = make_committed.category(dinsos, 'bansos'), make_committed.category(dinsos, 'ktp')
     officer = dinsos.duty_officer
-    late = make_committed.ticket(bansos, phone='+6281311112222')
+    late = make_committed.ticket(bansos, phone='+6281200002222')
     clock.advance(timedelta(hours=5))
     working = make_committed.ticket(kependudukan, channel='sms')
     change_status(working, officer, 'in_progress', None, now=clock.now)
     mine = make_committed.ticket(bansos, description='Jalan berlubang di depan pasar, mohon ditambal.')
     assign(mine, officer, officer.email, now=clock.now)
-    done = make_committed.ticket(bansos, phone='+6281311112222')
+    done = make_committed.ticket(bansos, phone='+6281200002222')
     change_status(done, officer, 'rejected', 'Laporan ganda', now=clock.now)
     committed_db.session.commit()
     everything = [late.tracking_code, working.tracking_code, mine.tracking_code]
@@ -104,7 +104,7 @@ def test_filters_search_and_my_tickets_narrow_the_list(page, live_server, make_c
     assert codes_on(page) == [mine.tracking_code]
 
     # A phone number finds the resident's tickets, the rejected one included.
-    page.get_by_label('Cari').fill('0813 1111 2222')
+    page.get_by_label('Cari').fill('0812 0000 2222')
     page.get_by_role('button', name='Terapkan').click()
     assert codes_on(page) == [late.tracking_code, done.tracking_code]
 
