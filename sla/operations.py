@@ -176,6 +176,15 @@ def sweep(*, now):
         # Held until commit: a second sweep waits, then finds the work done.
         db.session.execute(sa.text('SELECT pg_advisory_xact_lock(:key)'), {'key': SWEEP_LOCK_KEY})
     report = SweepReport()
+    # Many tickets of one agency breach together: read each agency's supervisors once per sweep.
+    staff_cache = {}
+
+    def staff_of_agency_once(agency_id, *roles):
+        key = (agency_id, roles)
+        if key not in staff_cache:
+            staff_cache[key] = staff_of_agency(agency_id, *roles)
+        return staff_cache[key]
+
     due_ids = db.session.scalars(sa.select(Ticket.id).where(Ticket.sla_next_dt <= now)
                                  .order_by(Ticket.sla_next_dt)).all()
     for ticket_id in due_ids:
@@ -184,10 +193,10 @@ def sweep(*, now):
                                    .with_for_update().execution_options(populate_existing=True))
         fired = _fired(ticket)
         if ticket.is_open and ticket.first_response_dt is None:
-            _sweep_response(ticket, fired, now, report, notify_staff, staff_of_agency, record_event)
+            _sweep_response(ticket, fired, now, report, notify_staff, staff_of_agency_once, record_event)
         if ticket.is_open and ticket.status != WAITING and ticket.resolution_due_dt <= now \
                 and (RESOLUTION, 1) not in fired:
-            _sweep_resolution(ticket, now, report, notify_staff, staff_of_agency, record_event)
+            _sweep_resolution(ticket, now, report, notify_staff, staff_of_agency_once, record_event)
         ticket.sla_next_dt = next_threshold(ticket, _fired(ticket), now)
     db.session.flush()
     return report
