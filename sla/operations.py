@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from accounts.models import ADMIN, SUPERVISOR
 from complaints.models import OPEN_STATUSES, WAITING, Category, Ticket
@@ -286,6 +287,9 @@ def list_escalations(user, *, state=None, limit=50, offset=0):
         query = query.where(Escalation.acknowledged_dt.is_not(None))
     elif state is not None:
         raise Invalid(f'Unknown state {state!r}.', fields={'state': ['One of open, acknowledged.']})
+    # The desk and the API show each row's ticket, agency and people: load them with the page, not per row.
+    query = query.options(selectinload(Escalation.ticket), selectinload(Escalation.agency),
+                          selectinload(Escalation.officer), selectinload(Escalation.acknowledged_by))
     return db.session.scalars(query.order_by(Escalation.recorded_dt.desc(), Escalation.id.desc())
                               .limit(limit).offset(offset)).all()
 
@@ -317,6 +321,9 @@ def list_sanctions(user, *, status=None, limit=50, offset=0):
         query = query.where(SanctionRecord.agency_id == user.agency_id)
     if status:
         query = query.where(SanctionRecord.status == status)
+    query = query.options(selectinload(SanctionRecord.ticket), selectinload(SanctionRecord.agency),
+                          selectinload(SanctionRecord.officer), selectinload(SanctionRecord.decided_by),
+                          selectinload(SanctionRecord.notes))
     return db.session.scalars(query.order_by(SanctionRecord.breached_dt.desc(), SanctionRecord.id.desc())
                               .limit(limit).offset(offset)).all()
 
